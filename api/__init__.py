@@ -1,0 +1,17 @@
+"""The HTTP API under /api/v1: blueprints, OpenAPI document and error mapping."""
+from flask_smorest import Api
+
+from api import auth, cases, errors, tasks
+
+
+def register(app) -> Api:
+    app.config.update(
+        API_TITLE="Gridflow", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (auth.blp, cases.blp, tasks.blp):
+        api.register_blueprint(blueprint)
+    errors.register(app)
+    return api

@@ -1,0 +1,32 @@
+"""Cases: file a matter, read one with its tasks and timeline."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.context import authenticate, deps, user
+from engine import services, views
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
+blp.before_request(authenticate)
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.arguments(schemas.CaseCreate)
+    @blp.response(201, schemas.CaseOut)
+    def post(self, body):
+        """File a case; answers with its number and first tasks."""
+        location = body.get("location") or {}
+        case_id = services.file_case(deps(), user().id, services.NewCase(
+            type=body["type"], title=body["title"], description=body["description"],
+            severity=body["severity"], grid_code=body.get("grid_code"),
+            lat=location.get("lat"), lng=location.get("lng")))
+        return views.case_detail(deps(), user(), case_id)
+
+
+@blp.route("/<int:case_id>")
+class CaseItem(MethodView):
+    @blp.response(200, schemas.CaseOut)
+    def get(self, case_id):
+        """A case with its open tasks and its timeline."""
+        return views.case_detail(deps(), user(), case_id)

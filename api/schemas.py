@@ -1,0 +1,124 @@
+"""Request and response shapes; times are shown in Asia/Shanghai with their offset."""
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, fields, validate
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+class LocalDateTime(fields.DateTime):
+    """An aware datetime written in local time, e.g. 2026-11-28T20:47:00+08:00."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.astimezone(LOCAL).isoformat()
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_at = LocalDateTime()
+
+
+class Location(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lng = fields.Float(required=True, validate=validate.Range(-180, 180))
+
+
+class CaseCreate(Schema):
+    type = fields.String(required=True, validate=validate.Length(1, 40))
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]))
+    grid_code = fields.String(validate=validate.Length(1, 32))
+    location = fields.Nested(Location)
+
+
+class Condition(Schema):
+    field = fields.String()
+    value = fields.Raw()
+
+
+class FormFieldOut(Schema):
+    name = fields.String()
+    kind = fields.String()
+    title_zh = fields.String()
+    title_en = fields.String()
+    required = fields.Boolean()
+    choices = fields.List(fields.String())
+    max_length = fields.Integer()
+    required_when = fields.Nested(Condition, allow_none=True)
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    case_id = fields.Integer()
+    case_number = fields.String()
+    name = fields.String()
+    title = fields.String()
+    lane = fields.String(allow_none=True)
+    role = fields.String()
+    grid_code = fields.String()
+    department_code = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = LocalDateTime()
+    claimed_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    form = fields.List(fields.Nested(FormFieldOut))
+
+
+class TimelineEventOut(Schema):
+    seq = fields.Integer()
+    at = LocalDateTime()
+    actor = fields.String()
+    kind = fields.String()
+    task_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    payload = fields.Dict()
+    hash = fields.String()
+
+
+class Counters(Schema):
+    returns = fields.Integer()
+    reworks = fields.Integer()
+    extensions = fields.Integer()
+    escalations = fields.Integer()
+
+
+class CaseOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    type = fields.String()
+    title = fields.String()
+    description = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    grid_code = fields.String()
+    grid_name = fields.String()
+    responsible_grid_code = fields.String()
+    responsible_level = fields.Integer()
+    reporter = fields.String()
+    location = fields.Nested(Location, allow_none=True)
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+    closed_at = LocalDateTime(allow_none=True)
+    counters = fields.Nested(Counters)
+    tasks = fields.List(fields.Nested(TaskOut))
+    timeline = fields.List(fields.Nested(TimelineEventOut))
+
+
+class TaskQuery(Schema):
+    mine = fields.Boolean(load_default=False)
+    status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class TaskComplete(Schema):
+    data = fields.Dict(keys=fields.String(), required=True)

@@ -1,0 +1,55 @@
+"""Tasks: the inbox, and claiming, releasing and completing work."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.context import authenticate, deps, user
+from engine import services, views
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks")
+blp.before_request(authenticate)
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(schemas.TaskQuery, location="query")
+    @blp.response(200, schemas.TaskOut(many=True))
+    def get(self, query):
+        """Tasks assigned to me (mine=true) or open to my role, grid or department."""
+        return views.list_tasks(deps(), user(), **query)
+
+
+@blp.route("/<task_id>")
+class TaskItem(MethodView):
+    @blp.response(200, schemas.TaskOut)
+    def get(self, task_id):
+        """One task with the form its completion needs."""
+        return views.task_detail(deps(), user(), task_id)
+
+
+@blp.route("/<task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, schemas.TaskOut)
+    def post(self, task_id):
+        """Claim an open task."""
+        services.claim_task(deps(), user().id, task_id)
+        return views.task_detail(deps(), user(), task_id)
+
+
+@blp.route("/<task_id>/release")
+class Release(MethodView):
+    @blp.response(200, schemas.TaskOut)
+    def post(self, task_id):
+        """Give a claimed task back."""
+        services.release_task(deps(), user().id, task_id)
+        return views.task_detail(deps(), user(), task_id)
+
+
+@blp.route("/<task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(schemas.TaskComplete)
+    @blp.response(200, schemas.CaseOut)
+    def post(self, body, task_id):
+        """Complete a task with its form data; answers with the case as it now stands."""
+        case_id = services.complete_task(deps(), user().id, task_id, body["data"])
+        return views.case_detail(deps(), user(), case_id)

@@ -1,0 +1,1 @@
+"""Gridflow's engine: cases, workflows, deadlines and timelines, free of any web framework."""

@@ -1,0 +1,24 @@
+"""Builds the engine's dependencies from Settings; used by app.py, worker.py and the tests."""
+from engine import db, embedded_redis, runner
+from engine.config import Settings
+from engine.deps import Deps
+from engine.scheduler import RQScheduler, connect
+
+
+def redis_url(settings: Settings) -> str:
+    """The configured Redis, or the embedded one (started on demand)."""
+    return settings.redis_url or embedded_redis.ensure(settings.instance_path)
+
+
+def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migrate=True) -> Deps:
+    """Deps with a session factory, the RQ scheduler and the clock; migrates the database."""
+    sql_engine = sql_engine or db.make_engine(settings.database_url)
+    if migrate:
+        db.upgrade(sql_engine)
+    deps = Deps(sessions=db.make_session_factory(sql_engine), catalogue=catalogue,
+                scheduler=RQScheduler(connect(redis_url(settings)), settings.queue_name),
+                timezone=settings.timezone)
+    if clock is not None:
+        deps.clock = clock
+    runner.use_clock(deps.clock)
+    return deps

@@ -1,0 +1,86 @@
+"""The shapes a case type is described in; workflows/ fills them, the engine reads them."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import ValidationError
+
+BPMN_ROOT = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field a person fills when completing a task."""
+
+    name: str
+    kind: str  # bool, text, choice
+    title_zh: str
+    title_en: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    max_length: int = 2000
+    required_when: tuple[str, object] | None = None  # (other field, value) that makes this required
+
+    def is_required(self, data: dict) -> bool:
+        if self.required_when:
+            other, value = self.required_when
+            return data.get(other) == value
+        return self.required
+
+
+@dataclass(frozen=True)
+class CaseType:
+    """A kind of reported matter and the process that handles it."""
+
+    code: str
+    process_id: str
+    title_zh: str
+    title_en: str
+    open311_code: str
+    folder: str  # under bpmn/: every .bpmn and .dmn file in it belongs to the process
+    forms: dict[str, tuple[FormField, ...]] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # task name -> case status while it is open
+    outcomes: dict[str, str] = field(default_factory=dict)  # end outcome -> final case status
+
+    def read_files(self) -> dict[str, str]:
+        """The BPMN/DMN text of this type, by file name."""
+        folder = BPMN_ROOT / self.folder
+        paths = sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn"))
+        return {p.name: p.read_text(encoding="utf-8") for p in paths}
+
+    def form(self, task_name: str) -> tuple[FormField, ...]:
+        return self.forms.get(task_name, ())
+
+
+def clean_form(fields: tuple[FormField, ...], data: dict) -> dict:
+    """Check completion data against a task's form; unknown, missing or mistyped fields fail."""
+    errors: dict[str, list[str]] = {}
+    known = {f.name: f for f in fields}
+    for name in data:
+        if name not in known:
+            errors[name] = ["Unknown field."]
+    cleaned = {}
+    for f in fields:
+        if data.get(f.name) in (None, ""):
+            if f.is_required(data):
+                errors[f.name] = ["Missing data for required field."]
+            continue
+        problem = _check(f, data[f.name])
+        if problem:
+            errors[f.name] = [problem]
+        else:
+            cleaned[f.name] = data[f.name]
+    if errors:
+        raise ValidationError("the form data is not valid", errors)
+    return cleaned
+
+
+def _check(f: FormField, value) -> str | None:
+    if f.kind == "bool":
+        return None if isinstance(value, bool) else "Not a valid boolean."
+    if not isinstance(value, str):
+        return "Not a valid string."
+    if f.kind == "choice" and value not in f.choices:
+        return f"Must be one of: {', '.join(f.choices)}."
+    if len(value) > f.max_length:
+        return f"Longer than maximum length {f.max_length}."
+    return None

@@ -1,0 +1,44 @@
+"""Settings from the environment; nothing here connects to anything."""
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Gridflow reads from its environment, with embedded defaults."""
+
+    instance_path: Path = ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    queue_name: str = "gridflow"
+    token_hours: int = 24 * 30
+    sweep_seconds: int = 60
+    timezone: str = "Asia/Shanghai"
+
+    def __post_init__(self):
+        if not self.database_url:
+            url = f"sqlite:///{Path(self.instance_path) / 'gridflow.db'}"
+            object.__setattr__(self, "database_url", url)
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, env=None, **overrides) -> "Settings":
+        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, SECRET_KEY; overrides win."""
+        env = os.environ if env is None else env
+        values = {
+            "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
+            "database_url": env.get("DATABASE_URL", ""),
+            "redis_url": env.get("REDIS_URL", ""),
+        }
+        if env.get("SECRET_KEY"):
+            values["secret_key"] = env["SECRET_KEY"]
+        values.update(overrides)
+        return cls(**values)

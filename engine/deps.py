@@ -1,0 +1,31 @@
+"""What every service needs, built once by a composition root (app.py or worker.py)."""
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import sessionmaker
+
+from engine.catalogue import CaseType
+from engine.clock import SystemClock
+from engine.specs import SpecCache
+from engine.unit_of_work import UnitOfWork
+
+
+class NullScheduler:
+    """Schedules nothing: for tools that only read, and for services run without a queue."""
+
+    def schedule(self, deadlines) -> None:
+        pass
+
+
+@dataclass
+class Deps:
+    """Session factory, case-type catalogue, spec cache, clock and scheduler."""
+
+    sessions: sessionmaker
+    catalogue: dict[str, CaseType]
+    clock: object = field(default_factory=SystemClock)
+    scheduler: object = field(default_factory=NullScheduler)
+    specs: SpecCache = field(default_factory=SpecCache)
+    timezone: str = "Asia/Shanghai"
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)

@@ -1,0 +1,120 @@
+"""After every engine run: bring a case's tasks, deadlines, status and responsible grid up to date."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import grid as grids
+from engine import timeline
+from engine.catalogue import CaseType
+from engine.model import Case, Deadline, Grid, Task, User
+from engine.runner import ReadyTask, Step
+
+OPEN = ("open", "claimed")
+
+
+def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
+               actor: User | None, filing: bool = False) -> list[Deadline]:
+    """Project `step` onto the case's rows; returns the deadlines that need scheduling.
+
+    The first tasks of a new case set its responsible grid quietly; later moves up the grid are
+    escalations and go on the timeline with the task that caused them.
+    """
+    case_grid = session.get(Grid, case.grid_id)
+    _record_happenings(session, case, step, now)
+    opened = _sync_tasks(session, case, case_grid, step.ready, now)
+    if step.completed:
+        case.status = case_type.outcomes.get(step.outcome, "closed")
+        case.outcome = step.outcome
+        case.closed_at = now
+        timeline.append(session, case.id, now, actor, "closed", reason=step.outcome,
+                        payload={"status": case.status, "outcome": step.outcome})
+    elif step.ready:
+        case.status = case_type.stages.get(step.ready[0].name, "handling")
+    if opened and filing:
+        scope = session.get(Grid, opened[0].grid_id)
+        case.responsible_grid_id, case.responsible_level = scope.id, scope.level
+    elif opened:
+        _move_responsibility(session, case, opened[0], now)
+    case.updated_at = now
+    return _sync_timers(session, case, step, now)
+
+
+def _record_happenings(session, case, step, now):
+    for happening in step.happened:
+        if "timeline" in happening:
+            timeline.append(session, case.id, now, None, happening["timeline"],
+                            reason=happening.get("title"), payload=happening)
+
+
+def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
+    existing = {t.id: t for t in session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN)))}
+    ready_ids = {r.id for r in ready}
+    for task in existing.values():
+        if task.id not in ready_ids:
+            task.status = "cancelled"
+            task.completed_at = now
+            timeline.append(session, case.id, now, None, "task_cancelled", task_id=task.id,
+                            payload={"task": task.name, "title": task.title})
+    opened = [_open_task(session, case, case_grid, r, now) for r in ready if r.id not in existing]
+    session.flush()
+    return opened
+
+
+def _open_task(session, case, case_grid, ready: ReadyTask, now) -> Task:
+    props = ready.properties
+    scope = grids.ancestor_at(session, case_grid, int(props.get("scope_level", case_grid.level)))
+    department = None
+    if props.get("department"):
+        department = grids.department_for(session, props["department"], case_grid)
+    assignee = case.reporter_id if props.get("assign") == "reporter" else None
+    task = Task(
+        id=ready.id, case_id=case.id, name=ready.name, title=ready.title, lane=ready.lane,
+        candidate_role=props.get("role", "admin"), department_kind=props.get("department"),
+        department_id=department.id if department else None, grid_id=scope.id,
+        assignee_id=assignee, status="claimed" if assignee else "open", created_at=now,
+        claimed_at=now if assignee else None,
+    )
+    session.add(task)
+    timeline.append(session, case.id, now, None, "task_opened", task_id=task.id, payload={
+        "task": task.name, "title": task.title, "grid": scope.code, "role": task.candidate_role,
+        "department": department.code if department else None, "assignee_id": assignee,
+    })
+    return task
+
+
+def _move_responsibility(session, case, task: Task, now):
+    scope = session.get(Grid, task.grid_id)
+    if scope.id == case.responsible_grid_id:
+        return
+    before = session.get(Grid, case.responsible_grid_id)
+    kind = "escalated" if scope.level < before.level else "responsibility_moved"
+    case.responsible_grid_id, case.responsible_level = scope.id, scope.level
+    if kind == "escalated":
+        case.escalations += 1
+    timeline.append(session, case.id, now, None, kind, task_id=task.id, reason=task.title, payload={
+        "from_grid": before.code, "from_level": before.level, "to_grid": scope.code,
+        "to_level": scope.level,
+    })
+
+
+def _sync_timers(session, case, step: Step, now) -> list[Deadline]:
+    pending = {d.key: d for d in session.scalars(select(Deadline).where(
+        Deadline.case_id == case.id, Deadline.kind == "timer",
+        Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None)))}
+    wanted = {f"timer:{t.task_id}": t for t in step.timers}
+    for key, deadline in pending.items():
+        if key not in wanted:
+            deadline.cancelled_at = now
+    created = []
+    for key, timer in wanted.items():
+        if key in pending:
+            pending[key].due_at = timer.due_at
+            continue
+        deadline = Deadline(case_id=case.id, task_id=timer.task_id, key=key, kind="timer",
+                            name=timer.name, due_at=timer.due_at)
+        session.add(deadline)
+        created.append(deadline)
+    session.flush()
+    return created

@@ -1,0 +1,213 @@
+"""Use cases. Each one is a single transaction that locks the case it changes."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import access, numbering, runner, timeline, versions
+from engine import grid as grids
+from engine.catalogue import CaseType, clean_form
+from engine.deps import Deps
+from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from engine.model import Case, Deadline, Grid, Task, User
+from engine.projection import apply_step
+
+SEVERITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What a reporter says about a matter."""
+
+    type: str
+    title: str
+    description: str = ""
+    severity: str = "medium"
+    grid_code: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
+    """Report a matter: number it, start its process, open its first tasks. Returns the case id."""
+    case_type = _case_type(deps, new.type)
+    if new.severity not in SEVERITIES:
+        raise ValidationError("unknown severity", {"severity": [f"Must be one of: {', '.join(SEVERITIES)}."]})
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor = _actor(session, actor_id)
+        if actor.role not in access.REPORTING_ROLES:
+            raise PermissionDenied(f"the role {actor.role!r} may not file cases")
+        place = _place(session, actor, new)
+        version = versions.current(session, deps.specs, case_type, now)
+        spec = versions.spec_of(deps.specs, version)
+        workflow, step = runner.start(spec, {"severity": new.severity, "case_type": case_type.code,
+                                             "reporter": actor.username})
+        case = Case(
+            number=numbering.next_number(session, grids.town_of(session, place).code, now, deps.timezone),
+            type=case_type.code, title=new.title, description=new.description, severity=new.severity,
+            reporter_id=actor.id, grid_id=place.id, responsible_grid_id=place.id,
+            responsible_level=place.level, lat=new.lat, lng=new.lng, status="reported",
+            process_version_id=version.id, state=runner.dump(spec, workflow),
+            created_at=now, updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        timeline.append(session, case.id, now, actor, "filed", payload={
+            "type": case.type, "title": case.title, "severity": case.severity, "grid": place.code,
+            "number": case.number, "process_version": version.content_hash[:12]})
+        _finish(deps, uow, case, case_type, step, now, actor, filing=True)
+        return case.id
+
+
+def claim_task(deps: Deps, actor_id: int, task_id: str) -> None:
+    """Take an open task so that no one else works on it."""
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor, task, case = _locked_task(session, actor_id, task_id)
+        if task.assignee_id == actor.id:
+            return
+        access.check_can_act(session, actor, task)
+        task.assignee_id, task.status, task.claimed_at = actor.id, "claimed", now
+        case.updated_at = now
+        timeline.append(session, case.id, now, actor, "claimed", task_id=task.id,
+                        payload={"task": task.name, "title": task.title})
+        uow.commit()
+
+
+def release_task(deps: Deps, actor_id: int, task_id: str) -> None:
+    """Give a claimed task back to its candidates."""
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor, task, case = _locked_task(session, actor_id, task_id)
+        if task.assignee_id != actor.id and actor.role != "admin":
+            raise PermissionDenied("only the person who claimed the task can release it")
+        task.assignee_id, task.status, task.claimed_at = None, "open", None
+        case.updated_at = now
+        timeline.append(session, case.id, now, actor, "released", task_id=task.id,
+                        payload={"task": task.name, "title": task.title})
+        uow.commit()
+
+
+def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict) -> int:
+    """Finish a task with its form data and let the process move on. Returns the case id."""
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor, task, case = _locked_task(session, actor_id, task_id)
+        access.check_can_act(session, actor, task)
+        case_type = _case_type(deps, case.type)
+        cleaned = clean_form(case_type.form(task.name), data)
+        spec = versions.spec_of(deps.specs, case.process_version)
+        workflow = runner.restore(spec, case.state)
+        step = runner.complete(workflow, task.id, cleaned)
+        task.status, task.completed_at, task.completed_by_id = "completed", now, actor.id
+        task.assignee_id = task.assignee_id or actor.id
+        timeline.append(session, case.id, now, actor, "completed", task_id=task.id,
+                        reason=cleaned.get("reason") or cleaned.get("outcome") or cleaned.get("note"),
+                        payload={"task": task.name, "title": task.title, "data": cleaned})
+        case.state = runner.dump(spec, workflow)
+        _finish(deps, uow, case, case_type, step, now, actor)
+        return case.id
+
+
+def fire_deadline(deps: Deps, deadline_id: int) -> str:
+    """Act on a due deadline once: advance the case's workflow. Returns fired, early or done."""
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        deadline = session.get(Deadline, deadline_id)
+        if deadline is None:
+            return "done"
+        case = _lock_case(session, deadline.case_id)
+        session.refresh(deadline)
+        if deadline.fired_at or deadline.cancelled_at:
+            return "done"
+        if now < deadline.due_at:
+            return "early"
+        deadline.attempts += 1
+        spec = versions.spec_of(deps.specs, case.process_version)
+        workflow = runner.restore(spec, case.state)
+        step = runner.advance(workflow)
+        if any(f"timer:{t.task_id}" == deadline.key for t in step.timers):
+            uow.commit()  # the workflow's own clock has not reached it yet: try again later
+            return "early"
+        deadline.fired_at = now
+        case.state = runner.dump(spec, workflow)
+        _finish(deps, uow, case, _case_type(deps, case.type), step, now, None)
+        return "fired"
+
+
+def due_deadlines(deps: Deps, limit: int = 1000) -> list[tuple[int, object]]:
+    """Pending deadlines that are due now: what the sweep hands back to the queue."""
+    with deps.uow() as uow:
+        rows = uow.session.execute(
+            select(Deadline.id, Deadline.due_at)
+            .where(Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None),
+                   Deadline.due_at <= deps.clock.now())
+            .order_by(Deadline.due_at).limit(limit))
+        return [(row.id, row.due_at) for row in rows]
+
+
+def _finish(deps, uow, case, case_type, step, now, actor, filing=False):
+    created = apply_step(uow.session, case, case_type, step, now, actor, filing)
+    schedule = [(d.id, d.due_at) for d in created]
+    if schedule:
+        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
+    uow.commit()
+
+
+def _case_type(deps: Deps, code: str) -> CaseType:
+    try:
+        return deps.catalogue[code]
+    except KeyError:
+        choices = ", ".join(deps.catalogue)
+        raise ValidationError("unknown case type", {"type": [f"Must be one of: {choices}."]}) from None
+
+
+def _actor(session: Session, actor_id: int) -> User:
+    actor = session.get(User, actor_id)
+    if actor is None or not actor.active:
+        raise PermissionDenied("unknown or inactive user")
+    return actor
+
+
+def _place(session: Session, actor: User, new: NewCase) -> Grid:
+    """Where the matter is: the named grid, else the reporter's own grid."""
+    if new.grid_code:
+        place = grids.by_code(session, new.grid_code)
+    elif actor.grid_id:
+        place = session.get(Grid, actor.grid_id)
+    else:
+        raise ValidationError("say where the matter is", {"grid_code": ["Give a grid code or a location."]})
+    if actor.role != "admin":
+        home = access.user_grid_path(session, actor)
+        if home is None or not grids.within(place.path, home):
+            raise ValidationError("the grid is outside your area", {"grid_code": ["Outside your grid."]})
+    return place
+
+
+def _lock_case(session: Session, case_id: int) -> Case:
+    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
+    if case is None:
+        raise NotFoundError(f"case {case_id} not found")
+    return case
+
+
+def _locked_task(session: Session, actor_id: int, task_id: str):
+    actor = _actor(session, actor_id)
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} not found")
+    case = access.load_visible_case(session, actor, task.case_id, lock=True)
+    session.refresh(task)
+    if task.status not in ("open", "claimed"):
+        raise ConflictError(f"the task is already {task.status}")
+    return actor, task, case
+
+
+def deadline_due_at(deps: Deps, deadline_id: int):
+    """When a pending deadline is due, or None once it has fired or been cancelled."""
+    with deps.uow() as uow:
+        deadline = uow.session.get(Deadline, deadline_id)
+        if deadline is None or deadline.fired_at or deadline.cancelled_at:
+            return None
+        return deadline.due_at

@@ -1,0 +1,39 @@
+"""The case timeline: append-only events, each chained to the one before by its hash."""
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.model import TimelineEvent
+
+GENESIS = "0" * 64
+SYSTEM = "system"
+
+
+def event_hash(prev_hash: str, case_id: int, seq: int, at: datetime, actor: str, kind: str,
+               task_id: str | None, reason: str | None, payload: dict) -> str:
+    """The hash of one event's content and its predecessor's hash."""
+    body = json.dumps([prev_hash, case_id, seq, at.isoformat(), actor, kind, task_id, reason, payload],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, task_id=None,
+           reason=None, payload=None) -> TimelineEvent:
+    """Add an event to a case (whose row the caller has locked). `actor` is a User or None."""
+    last = session.execute(
+        select(TimelineEvent.seq, TimelineEvent.hash).where(TimelineEvent.case_id == case_id)
+        .order_by(TimelineEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    name = actor.username if actor is not None else SYSTEM
+    payload = payload or {}
+    event = TimelineEvent(
+        case_id=case_id, seq=seq, at=at, actor_id=actor.id if actor is not None else None, actor=name,
+        kind=kind, task_id=task_id, reason=reason, payload=payload, prev_hash=prev,
+        hash=event_hash(prev, case_id, seq, at, name, kind, task_id, reason, payload),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,40 @@
+"""One transaction per use case: nothing is kept unless the service commits."""
+import logging
+
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import ConflictError
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """A session that rolls back unless committed, and runs side effects only after a commit."""
+
+    def __init__(self, sessions: sessionmaker):
+        self._sessions = sessions
+
+    def __enter__(self):
+        self.session = self._sessions()
+        self._after_commit = []
+        return self
+
+    def __exit__(self, *exc):
+        self.session.close()  # rolls back whatever was not committed; loaded objects stay readable
+
+    def after_commit(self, action) -> None:
+        """Run `action()` once the transaction is committed (enqueueing, notifying)."""
+        self._after_commit.append(action)
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError as exc:
+            raise ConflictError("the case was changed by someone else at the same time; try again") from exc
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                action()
+            except Exception:  # a side effect must never undo or fail a committed change
+                log.exception("after-commit action failed; the deadline sweep will catch up")

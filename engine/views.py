@@ -1,0 +1,86 @@
+"""Read queries for the API: a case with its tasks and timeline, and task inboxes, within scope."""
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from engine import access
+from engine.catalogue import FormField
+from engine.deps import Deps
+from engine.errors import NotFoundError
+from engine.model import Case, Department, Grid, Task, TimelineEvent, User
+
+
+def case_detail(deps: Deps, user: User, case_id: int) -> dict:
+    """A case as its viewer may see it: fields, open tasks and the whole timeline."""
+    with deps.uow() as uow:
+        session = uow.session
+        case = access.load_visible_case(session, user, case_id)
+        place, responsible = session.get(Grid, case.grid_id), session.get(Grid, case.responsible_grid_id)
+        tasks = _tasks(deps, session, (Task.case_id == case.id) & Task.status.in_(("open", "claimed")))
+        events = session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case.id)
+                                 .order_by(TimelineEvent.seq))
+        return {
+            "id": case.id, "number": case.number, "type": case.type, "title": case.title,
+            "description": case.description, "severity": case.severity, "status": case.status,
+            "outcome": case.outcome, "grid_code": place.code, "grid_name": place.name,
+            "responsible_grid_code": responsible.code, "responsible_level": case.responsible_level,
+            "reporter": session.get(User, case.reporter_id).username,
+            "location": {"lat": case.lat, "lng": case.lng} if case.lat is not None else None,
+            "created_at": case.created_at, "updated_at": case.updated_at, "closed_at": case.closed_at,
+            "counters": {"returns": case.returns, "reworks": case.reworks,
+                         "extensions": case.extensions, "escalations": case.escalations},
+            "tasks": tasks,
+            "timeline": [_event(e) for e in events],
+        }
+
+
+def list_tasks(deps: Deps, user: User, *, mine: bool = False, status: str | None = None,
+               limit: int = 100) -> list[dict]:
+    """The user's inbox: tasks assigned to them and tasks offered to their role, grid or department."""
+    with deps.uow() as uow:
+        session = uow.session
+        where = (Task.assignee_id == user.id) if mine else access.visible_tasks(session, user)
+        if status:
+            where = where & (Task.status == status)
+        elif not mine:
+            where = where & Task.status.in_(("open", "claimed"))
+        return _tasks(deps, session, where, limit)
+
+
+def task_detail(deps: Deps, user: User, task_id: str) -> dict:
+    """One task the user may see."""
+    with deps.uow() as uow:
+        found = _tasks(deps, uow.session, (Task.id == task_id) & access.visible_tasks(uow.session, user))
+        if not found:
+            raise NotFoundError(f"task {task_id} not found")
+        return found[0]
+
+
+def _tasks(deps, session, where, limit=None) -> list[dict]:
+    assignee = aliased(User)
+    query = (select(Task, Case.number, Case.type, Grid.code, Department.code, assignee.username)
+             .join(Case, Case.id == Task.case_id).join(Grid, Grid.id == Task.grid_id)
+             .outerjoin(Department, Department.id == Task.department_id)
+             .outerjoin(assignee, assignee.id == Task.assignee_id)
+             .where(where).order_by(Task.created_at, Task.id))
+    if limit:
+        query = query.limit(limit)
+    return [
+        {"id": t.id, "case_id": t.case_id, "case_number": number, "name": t.name, "title": t.title,
+         "lane": t.lane, "role": t.candidate_role, "grid_code": grid_code, "department_code": dept,
+         "assignee": username, "status": t.status, "created_at": t.created_at,
+         "claimed_at": t.claimed_at, "completed_at": t.completed_at, "due_at": t.due_at,
+         "form": [_field(f) for f in deps.catalogue[case_type].form(t.name)]}
+        for t, number, case_type, grid_code, dept, username in session.execute(query)
+    ]
+
+
+def _field(f: FormField) -> dict:
+    condition = {"field": f.required_when[0], "value": f.required_when[1]} if f.required_when else None
+    return {**asdict(f), "required_when": condition}
+
+
+def _event(e: TimelineEvent) -> dict:
+    return {"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
+            "reason": e.reason, "payload": e.payload, "hash": e.hash}

@@ -1,0 +1,96 @@
+"""Fixtures on the real stack: SQLite or PostgreSQL (GRIDFLOW_TEST_DATABASE_URL), a real Redis
+(GRIDFLOW_TEST_REDIS_URL, else the embedded one) and a fresh set of rows for every test."""
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from engine import bootstrap, db, demo, runner
+from engine.clock import SystemClock
+from engine.config import Settings
+from engine.model import Base
+from tests.fakes import FakeClock, FakeScheduler
+from workflows import CATALOGUE
+
+INSTANCE = Path(tempfile.mkdtemp(prefix="gridflow-test-"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(
+        instance_path=INSTANCE,
+        database_url=os.environ.get("GRIDFLOW_TEST_DATABASE_URL") or f"sqlite:///{INSTANCE / 'test.db'}",
+        redis_url=os.environ.get("GRIDFLOW_TEST_REDIS_URL", ""),
+        secret_key="test",
+        queue_name="gridflow-test",
+    )
+
+
+@pytest.fixture(scope="session")
+def sql_engine(settings):
+    engine = db.make_engine(settings.database_url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(sql_engine):
+    with sql_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return sql_engine
+
+
+@pytest.fixture
+def clock():
+    fake = FakeClock()
+    yield fake
+    runner.use_clock(SystemClock())
+
+
+@pytest.fixture
+def deps(settings, clean_db, clock):
+    """Engine dependencies on the real database, a fake clock and a recording scheduler."""
+    built = bootstrap.build(settings, CATALOGUE, sql_engine=clean_db, clock=clock, migrate=False)
+    built.scheduler = FakeScheduler()
+    demo.load(built)
+    return built
+
+
+@pytest.fixture
+def redis_url(settings):
+    url = bootstrap.redis_url(settings)
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def app(settings, clean_db, clock, redis_url):
+    from app import create_app
+    application = create_app(settings, clock=clock)
+    application.config["TESTING"] = True
+    demo.load(application.extensions["gridflow"])
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """login('worker') -> headers with a bearer token for that demo user."""
+    def _login(username: str) -> dict:
+        response = client.post("/api/v1/auth/token",
+                               json={"username": username, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 201, response.json
+        return {"Authorization": f"Bearer {response.json['token']}"}
+    return _login

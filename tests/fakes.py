@@ -1,0 +1,33 @@
+"""Test doubles."""
+from datetime import UTC, datetime, timedelta
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime | None = None):
+        self._now = now or datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+
+class FakeScheduler:
+    """Records what would have gone to RQ."""
+
+    def __init__(self):
+        self.scheduled: list[tuple[int, datetime]] = []
+        self.fired_now: list[int] = []
+
+    def schedule(self, deadlines) -> None:
+        self.scheduled.extend(deadlines)
+
+    def fire_now(self, deadline_ids) -> None:
+        self.fired_now.extend(deadline_ids)

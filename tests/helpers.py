@@ -1,0 +1,20 @@
+"""Small helpers shared by tests: find demo users and open tasks."""
+from sqlalchemy import select
+
+from engine.model import Task, User
+
+
+def user_id(deps, username: str) -> int:
+    with deps.uow() as uow:
+        return uow.session.scalar(select(User.id).where(User.username == username))
+
+
+def open_task(deps, case_id: int, name: str | None = None) -> Task:
+    """The single open (or claimed) task of a case, optionally checking its name."""
+    with deps.uow() as uow:
+        tasks = list(uow.session.scalars(
+            select(Task).where(Task.case_id == case_id, Task.status.in_(("open", "claimed")))))
+    assert len(tasks) == 1, [t.name for t in tasks]
+    if name:
+        assert tasks[0].name == name
+    return tasks[0]

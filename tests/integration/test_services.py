@@ -1,0 +1,181 @@
+"""Services on the real database: filing, claiming, completing, timers and the timeline."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine import services, timeline
+from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from engine.model import Case, Deadline, Grid, Task, TimelineEvent
+from tests.helpers import open_task, user_id
+
+DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", description="楼上装修噪音", severity="medium")
+
+
+def file(deps, who="worker", new=DISPUTE) -> int:
+    return services.file_case(deps, user_id(deps, who), new)
+
+
+def complete(deps, case_id, name, who, data):
+    task = open_task(deps, case_id, name)
+    services.complete_task(deps, user_id(deps, who), task.id, data)
+
+
+def load_case(deps, case_id) -> Case:
+    with deps.uow() as uow:
+        return uow.session.get(Case, case_id)
+
+
+def kinds(deps, case_id) -> list[str]:
+    with deps.uow() as uow:
+        return list(uow.session.scalars(
+            select(TimelineEvent.kind).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq)))
+
+
+def test_filing_numbers_the_case_by_town_and_day_and_opens_registration_for_the_level2_leader(deps):
+    first, second = file(deps), file(deps)
+    case = load_case(deps, first)
+    assert case.number == "350583106-20261130-0001"
+    assert load_case(deps, second).number == "350583106-20261130-0002"
+    assert case.status == "registering"
+    task = open_task(deps, first, "register_case")
+    with deps.uow() as uow:
+        assert uow.session.get(Grid, task.grid_id).code == "350583106201-06"
+    assert (task.candidate_role, task.status, task.title) == ("grid_leader", "open", "立案登记")
+
+
+def test_a_dispute_walks_from_filing_through_village_mediation_to_closed(deps):
+    case_id = file(deps)
+    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "medium"})
+    complete(deps, case_id, "mediate_at_grid", "leader", {"resolved": False, "outcome": "双方各执一词"})
+    assert load_case(deps, case_id).responsible_level == 2
+    complete(deps, case_id, "mediate_at_village", "village", {"resolved": True, "outcome": "达成协议"})
+    verify = open_task(deps, case_id, "verify_on_site")
+    assert verify.assignee_id == user_id(deps, "worker") and verify.status == "claimed"
+    complete(deps, case_id, "verify_on_site", "worker", {"passed": True})
+    case = load_case(deps, case_id)
+    assert (case.status, case.outcome, case.escalations) == ("closed", "closed", 1)
+    assert case.closed_at == deps.clock.now()
+    assert kinds(deps, case_id)[-1] == "closed"
+    assert "escalated" in kinds(deps, case_id)
+
+
+def test_an_unresolved_town_mediation_is_referred_and_the_judicial_office_does_it(deps):
+    case_id = file(deps)
+    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "high"})
+    complete(deps, case_id, "mediate_at_village", "village", {"resolved": False, "outcome": "未果"})
+    town_task = open_task(deps, case_id, "mediate_at_town")
+    assert town_task.department_kind == "judicial" and town_task.department_id is not None
+    with pytest.raises(PermissionDenied):
+        services.complete_task(deps, user_id(deps, "leader"), town_task.id, {"resolved": True, "outcome": "x"})
+    complete(deps, case_id, "mediate_at_town", "judicial", {"resolved": False, "outcome": "建议诉讼"})
+    assert (load_case(deps, case_id).status, load_case(deps, case_id).outcome) == ("referred", "referred")
+
+
+def test_an_invalid_report_needs_a_reason_and_ends_the_case(deps):
+    case_id = file(deps)
+    task = open_task(deps, case_id)
+    with pytest.raises(ValidationError) as caught:
+        services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": False, "risk": "low"})
+    assert "reason" in caught.value.errors
+    complete(deps, case_id, "register_case", "leader", {"valid": False, "risk": "low", "reason": "重复上报"})
+    assert load_case(deps, case_id).status == "invalid"
+
+
+def test_form_data_with_unknown_or_mistyped_fields_is_refused_and_nothing_changes(deps):
+    case_id = file(deps)
+    task = open_task(deps, case_id)
+    with pytest.raises(ValidationError) as caught:
+        services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": "yes", "risk": "x", "extra": 1})
+    assert set(caught.value.errors) == {"valid", "risk", "extra"}
+    assert open_task(deps, case_id).status == "open"
+    assert kinds(deps, case_id) == ["filed", "task_opened"]
+
+
+def test_only_one_of_two_leaders_can_claim_a_task(deps):
+    case_id = file(deps)
+    task = open_task(deps, case_id)
+    services.claim_task(deps, user_id(deps, "leader"), task.id)
+    with pytest.raises(ConflictError):
+        services.claim_task(deps, user_id(deps, "village"), task.id)
+    with pytest.raises(ConflictError):
+        services.complete_task(deps, user_id(deps, "village"), task.id, {"valid": True, "risk": "low"})
+    services.release_task(deps, user_id(deps, "leader"), task.id)
+    services.claim_task(deps, user_id(deps, "village"), task.id)
+    assert open_task(deps, case_id).assignee_id == user_id(deps, "village")
+
+
+def test_a_completed_task_cannot_be_completed_again(deps):
+    case_id = file(deps)
+    task = open_task(deps, case_id)
+    services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": True, "risk": "low"})
+    with pytest.raises(ConflictError):
+        services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": True, "risk": "low"})
+
+
+def test_a_user_of_another_town_cannot_see_or_touch_the_task(deps):
+    task = open_task(deps, file(deps))
+    with pytest.raises(NotFoundError):
+        services.claim_task(deps, user_id(deps, "shuitou_worker"), task.id)
+
+
+def test_reporting_outside_ones_own_grid_or_with_bad_values_is_refused(deps):
+    outside = services.NewCase(type="dispute", title="t", grid_code="350583103201-01-01")
+    with pytest.raises(ValidationError) as caught:
+        file(deps, new=outside)
+    assert "grid_code" in caught.value.errors
+    with pytest.raises(ValidationError):
+        file(deps, new=services.NewCase(type="ufo", title="t"))
+    with pytest.raises(ValidationError):
+        file(deps, new=services.NewCase(type="dispute", title="t", severity="apocalyptic"))
+    with pytest.raises(PermissionDenied):
+        file(deps, who="judicial")
+    with deps.uow() as uow:
+        assert uow.session.scalar(select(Case.id)) is None
+
+
+def test_the_register_reminder_is_a_deadline_row_that_fires_once_and_never_early(deps, clock):
+    case_id = file(deps)
+    [(deadline_id, due_at)] = deps.scheduler.scheduled
+    assert due_at == clock.now() + timedelta(hours=2)  # medium severity
+    clock.set(due_at.replace(microsecond=0) - timedelta(seconds=1))
+    assert services.fire_deadline(deps, deadline_id) == "early"
+    clock.advance(seconds=2)
+    assert services.fire_deadline(deps, deadline_id) == "fired"
+    assert services.fire_deadline(deps, deadline_id) == "done"
+    assert kinds(deps, case_id).count("reminded") == 1
+    assert open_task(deps, case_id, "register_case").status == "open"
+    with deps.uow() as uow:
+        assert uow.session.get(Deadline, deadline_id).fired_at == clock.now()
+
+
+def test_completing_the_task_cancels_its_pending_reminder(deps):
+    case_id = file(deps)
+    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "low"})
+    with deps.uow() as uow:
+        [deadline] = uow.session.scalars(select(Deadline).where(Deadline.case_id == case_id))
+    assert deadline.cancelled_at is not None and deadline.fired_at is None
+    assert services.fire_deadline(deps, deadline.id) == "done"
+
+
+def test_the_timeline_is_hash_chained_and_names_every_actor(deps):
+    case_id = file(deps)
+    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "low"})
+    with deps.uow() as uow:
+        events = list(uow.session.scalars(
+            select(TimelineEvent).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq)))
+    assert [e.actor for e in events if e.kind in ("filed", "completed")] == ["worker", "leader"]
+    previous = timeline.GENESIS
+    for e in events:
+        assert e.prev_hash == previous
+        assert e.hash == timeline.event_hash(e.prev_hash, e.case_id, e.seq, e.at, e.actor, e.kind, e.task_id,
+                                             e.reason, e.payload)
+        previous = e.hash
+
+
+def test_the_tasks_projection_keeps_history(deps):
+    case_id = file(deps)
+    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "low"})
+    with deps.uow() as uow:
+        statuses = dict(uow.session.execute(select(Task.name, Task.status).where(Task.case_id == case_id)).all())
+    assert statuses == {"register_case": "completed", "mediate_at_grid": "open"}
