@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     with app.app_context():
         sql_engine = db.engine
         database.prepare(sql_engine)
-    app.extensions["gridflow"] = bootstrap.build(settings, CATALOGUE, sql_engine=sql_engine, clock=clock)
+    app.extensions["gridflow"] = bootstrap.build(settings, CATALOGUE, sql_engine=sql_engine, clock=clock,
+                                                     migrate=settings.migrate)
     api.register(app)
 
     @app.get("/healthz")

@@ -19,6 +19,7 @@ class Settings:
     token_hours: int = 24 * 30
     sweep_seconds: int = 60
     timezone: str = "Asia/Shanghai"
+    migrate: bool = True  # bring the schema up to date at start
 
     def __post_init__(self):
         if not self.database_url:
@@ -31,12 +32,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
-        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, SECRET_KEY; overrides win."""
+        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY; overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
             "database_url": env.get("DATABASE_URL", ""),
             "redis_url": env.get("REDIS_URL", ""),
+            "queue_name": env.get("GRIDFLOW_QUEUE", "gridflow"),
         }
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]

@@ -173,7 +173,10 @@ def _actor(session: Session, actor_id: int) -> User:
 def _place(session: Session, actor: User, new: NewCase) -> Grid:
     """Where the matter is: the named grid, else the reporter's own grid."""
     if new.grid_code:
-        place = grids.by_code(session, new.grid_code)
+        try:
+            place = grids.by_code(session, new.grid_code)
+        except NotFoundError as exc:
+            raise ValidationError(exc.message, exc.errors) from exc
     elif actor.grid_id:
         place = session.get(Grid, actor.grid_id)
     else:

@@ -8,11 +8,12 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from engine import bootstrap, db, demo, runner
+from engine import auth, bootstrap, db, demo, runner
 from engine.clock import SystemClock
 from engine.config import Settings
 from engine.model import Base
 from tests.fakes import FakeClock, FakeScheduler
+from tests.helpers import user_id
 from workflows import CATALOGUE
 
 INSTANCE = Path(tempfile.mkdtemp(prefix="gridflow-test-"))
@@ -26,6 +27,7 @@ def settings() -> Settings:
         redis_url=os.environ.get("GRIDFLOW_TEST_REDIS_URL", ""),
         secret_key="test",
         queue_name="gridflow-test",
+        migrate=False,  # the sql_engine fixture migrates once per run
     )
 
 
@@ -86,11 +88,11 @@ def client(app):
 
 
 @pytest.fixture
-def login(client):
-    """login('worker') -> headers with a bearer token for that demo user."""
+def login(app):
+    """login('worker') -> headers with a bearer token for that demo user (sign-in itself is tested apart)."""
+    deps = app.extensions["gridflow"]
+
     def _login(username: str) -> dict:
-        response = client.post("/api/v1/auth/token",
-                               json={"username": username, "password": demo.DEMO_PASSWORD})
-        assert response.status_code == 201, response.json
-        return {"Authorization": f"Bearer {response.json['token']}"}
+        issued = auth.grant_token(deps, user_id(deps, username), hours=1)
+        return {"Authorization": f"Bearer {issued.token}"}
     return _login

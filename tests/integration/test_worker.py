@@ -1,0 +1,85 @@
+"""A real RQ worker process fires deadlines: scheduled ones, and ones the sweep recovers."""
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from engine import services
+from engine.model import Deadline, TimelineEvent
+from engine.scheduler import RQScheduler
+from tests.helpers import user_id
+
+ROOT = Path(__file__).resolve().parents[2]
+DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", severity="medium")
+
+
+@pytest.fixture
+def start_worker(settings, redis_url, tmp_path):
+    processes = []
+
+    def _start():
+        env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
+               "GRIDFLOW_INSTANCE": str(settings.instance_path), "GRIDFLOW_QUEUE": settings.queue_name}
+        log = open(tmp_path / f"worker-{len(processes)}.log", "w")
+        processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log,
+                                          stderr=subprocess.STDOUT))
+        return processes[-1]
+
+    yield _start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for_reminder(deps, case_id, seconds=30.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with deps.uow() as uow:
+            kinds = list(uow.session.scalars(select(TimelineEvent.kind).where(TimelineEvent.case_id == case_id)))
+        if "reminded" in kinds:
+            return kinds
+        time.sleep(0.2)
+    raise AssertionError(f"no reminder within {seconds}s; timeline: {kinds}")
+
+
+def file_three_hours_ago(deps, clock):
+    clock.set(datetime.now(UTC) - timedelta(hours=3))  # the 2-hour reminder is an hour overdue
+    return services.file_case(deps, user_id(deps, "worker"), DISPUTE)
+
+
+def test_the_worker_fires_the_register_reminder_that_rq_scheduled(deps, clock, redis_url, settings, start_worker):
+    deps.scheduler = RQScheduler(redis.Redis.from_url(redis_url), settings.queue_name)
+    case_id = file_three_hours_ago(deps, clock)
+    assert deps.scheduler.queue.scheduled_job_registry.count == 1
+    start_worker()
+    kinds = wait_for_reminder(deps, case_id)
+    assert kinds.count("reminded") == 1
+    with deps.uow() as uow:
+        deadline = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id))
+    assert deadline.fired_at is not None and deadline.attempts == 1
+
+
+def test_a_deadline_saved_while_redis_was_down_is_fired_by_the_sweep(deps, clock, redis_url, settings,
+                                                                      start_worker):
+    deps.scheduler = RQScheduler(redis.Redis(port=1, socket_connect_timeout=0.2), settings.queue_name)
+    case_id = file_three_hours_ago(deps, clock)  # commits although the alarm could not be set
+    with deps.uow() as uow:
+        assert uow.session.scalar(select(Deadline.fired_at).where(Deadline.case_id == case_id)) is None
+    start_worker()
+    assert wait_for_reminder(deps, case_id).count("reminded") == 1
+
+
+def test_a_job_woken_before_the_due_time_does_not_fire(deps, clock):
+    case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
+    [(deadline_id, due_at)] = deps.scheduler.scheduled
+    clock.set(due_at - timedelta(milliseconds=400))  # RQ truncates to whole seconds and can wake this early
+    assert services.fire_deadline(deps, deadline_id) == "early"
+    with deps.uow() as uow:
+        assert "reminded" not in uow.session.scalars(
+            select(TimelineEvent.kind).where(TimelineEvent.case_id == case_id)).all()
