@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench clean
+.PHONY: run stop test bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,5 +27,8 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.throughput
 
-clean:
+stop:  # stops the embedded Redis that `make run` left running in instance/
+	$(BIN)/python -c "from engine import embedded_redis; embedded_redis.stop('instance')"
+
+clean: stop
 	rm -rf $(VENV) instance

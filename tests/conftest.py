@@ -8,7 +8,7 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from engine import auth, bootstrap, db, demo, runner
+from engine import auth, bootstrap, db, demo, embedded_redis, runner
 from engine.clock import SystemClock
 from engine.config import Settings
 from engine.model import Base
@@ -58,7 +58,7 @@ def clock():
 
 
 @pytest.fixture
-def deps(settings, clean_db, clock):
+def deps(settings, clean_db, clock, session_redis_url):
     """Engine dependencies on the real database, a fake clock and a recording scheduler."""
     built = bootstrap.build(settings, CATALOGUE, sql_engine=clean_db, clock=clock, migrate=False)
     built.scheduler = FakeScheduler()
@@ -66,11 +66,18 @@ def deps(settings, clean_db, clock):
     return built
 
 
-@pytest.fixture
-def redis_url(settings):
+@pytest.fixture(scope="session")
+def session_redis_url(settings):
     url = bootstrap.redis_url(settings)
-    redis.Redis.from_url(url).flushdb()
-    return url
+    yield url
+    if settings.embedded_redis:
+        embedded_redis.stop(settings.instance_path)
+
+
+@pytest.fixture
+def redis_url(session_redis_url):
+    redis.Redis.from_url(session_redis_url).flushdb()
+    return session_redis_url
 
 
 @pytest.fixture
