@@ -115,7 +115,9 @@ class CaseOut(Schema):
 
 
 class TaskQuery(Schema):
-    mine = fields.Boolean(load_default=False)
+    mine = fields.Boolean(load_default=False, metadata={"description": "only tasks assigned to me"})
+    offered = fields.Boolean(load_default=False,
+                             metadata={"description": "only open tasks my role, grid or department may claim"})
     status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 

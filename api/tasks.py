@@ -15,7 +15,7 @@ class Tasks(MethodView):
     @blp.arguments(schemas.TaskQuery, location="query")
     @blp.response(200, schemas.TaskOut(many=True))
     def get(self, query):
-        """Tasks assigned to me (mine=true) or open to my role, grid or department."""
+        """Tasks I may see; mine=true: assigned to me; offered=true: open to my role, grid or department."""
         return views.list_tasks(deps(), user(), **query)
 
 

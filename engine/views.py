@@ -35,12 +35,18 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
         }
 
 
-def list_tasks(deps: Deps, user: User, *, mine: bool = False, status: str | None = None,
+def list_tasks(deps: Deps, user: User, *, mine: bool = False, offered: bool = False, status: str | None = None,
                limit: int = 100) -> list[dict]:
-    """The user's inbox: tasks assigned to them and tasks offered to their role, grid or department."""
+    """The user's inbox: tasks assigned to them (mine), open to their role, grid or department (offered),
+    or by default every task they may see."""
     with deps.uow() as uow:
         session = uow.session
-        where = (Task.assignee_id == user.id) if mine else access.visible_tasks(session, user)
+        if mine:
+            where = Task.assignee_id == user.id
+        elif offered:
+            where = access.offered_tasks(session, user)
+        else:
+            where = access.visible_tasks(session, user)
         if status:
             where = where & (Task.status == status)
         elif not mine:
