@@ -47,6 +47,9 @@ class Grid(Base):
     level: Mapped[int]  # 0 city, 1 town, 2 village (level-1 grid), 3 level-2 grid, 4 unit grid
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
     path: Mapped[str] = mapped_column(String(400), index=True)  # "/city/town/.../self/"
+    polygon: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry (WGS 84 lng/lat)
+    leader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, name="fk_grids_leader_id_users"))
 
 
 class Department(Base):
@@ -68,6 +71,7 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
 
 
 class ApiToken(Base):
@@ -75,9 +79,22 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")  # "phone", "script"...
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),
+                      Index("ix_login_failures_address_at", "address", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
 
 
 class ProcessVersion(Base):
