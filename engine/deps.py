@@ -5,6 +5,7 @@ from sqlalchemy.orm import sessionmaker
 
 from engine.catalogue import CaseType
 from engine.clock import SystemClock
+from engine.geo import GridLocator
 from engine.specs import SpecCache
 from engine.unit_of_work import UnitOfWork
 
@@ -18,13 +19,14 @@ class NullScheduler:
 
 @dataclass
 class Deps:
-    """Session factory, case-type catalogue, spec cache, clock and scheduler."""
+    """Session factory, case-type catalogue, spec cache, grid locator, clock and scheduler."""
 
     sessions: sessionmaker
     catalogue: dict[str, CaseType]
     clock: object = field(default_factory=SystemClock)
     scheduler: object = field(default_factory=NullScheduler)
     specs: SpecCache = field(default_factory=SpecCache)
+    locator: GridLocator = field(default_factory=GridLocator)
     timezone: str = "Asia/Shanghai"
 
     def uow(self) -> UnitOfWork:

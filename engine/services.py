@@ -38,7 +38,7 @@ def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
         actor = _actor(session, actor_id)
         if actor.role not in access.REPORTING_ROLES:
             raise PermissionDenied(f"the role {actor.role!r} may not file cases")
-        place = _place(session, actor, new)
+        place = _place(deps, session, actor, new)
         version = versions.current(session, deps.specs, case_type, now)
         spec = versions.spec_of(deps.specs, version)
         workflow, step = runner.start(spec, {"severity": new.severity, "case_type": case_type.code,
@@ -170,21 +170,29 @@ def _actor(session: Session, actor_id: int) -> User:
     return actor
 
 
-def _place(session: Session, actor: User, new: NewCase) -> Grid:
-    """Where the matter is: the named grid, else the reporter's own grid."""
+def _place(deps: Deps, session: Session, actor: User, new: NewCase) -> Grid:
+    """Where the matter is: the named grid, else the grid containing the location, else the reporter's."""
     if new.grid_code:
         try:
             place = grids.by_code(session, new.grid_code)
         except NotFoundError as exc:
             raise ValidationError(exc.message, exc.errors) from exc
+        field = "grid_code"
+    elif new.lat is not None and new.lng is not None:
+        code = deps.locator.index(session).locate(new.lat, new.lng)
+        if code is None:
+            raise ValidationError("the location is outside every grid",
+                                  {"location": [f"No grid covers lat {new.lat}, lng {new.lng}."]})
+        place, field = grids.by_code(session, code), "location"
     elif actor.grid_id:
-        place = session.get(Grid, actor.grid_id)
+        place, field = session.get(Grid, actor.grid_id), "grid_code"
     else:
         raise ValidationError("say where the matter is", {"grid_code": ["Give a grid code or a location."]})
     if actor.role != "admin":
         home = access.user_grid_path(session, actor)
         if home is None or not grids.within(place.path, home):
-            raise ValidationError("the grid is outside your area", {"grid_code": ["Outside your grid."]})
+            problem = f"Grid {place.code} is outside your area."
+            raise ValidationError("the place is outside your area", {field: [problem]})
     return place
 
 
