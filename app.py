@@ -1,4 +1,6 @@
 """The web app's composition root: create_app() wires settings, database, engine and API."""
+from datetime import timedelta
+
 import click
 from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
@@ -19,7 +21,8 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key, GRIDFLOW_SETTINGS=settings, MAX_CONTENT_LENGTH=1024 * 1024,
-        SQLALCHEMY_DATABASE_URI=database.normalize_url(settings.database_url), JSON_AS_ASCII=False,
+        SQLALCHEMY_DATABASE_URI=database.normalize_url(settings.database_url),
+        SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.token_hours),
     )
     app.json.ensure_ascii = False
     db.init_app(app)

@@ -1,13 +1,27 @@
-"""Sign-in: trade a username and password for a bearer token."""
-from flask import current_app
+"""Sign-in: bearer tokens for programs and phones, a session cookie for the browser."""
+import secrets
+
+from flask import current_app, g, request, session
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import schemas
-from api.context import deps
-from engine import auth
+from api.context import authenticate, client_address, deps, user
+from engine import auth, views
+from engine.errors import AuthenticationError
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
+PUBLIC = {"auth.Token", "auth.Session"}
+
+
+@blp.before_request
+def _sign_in_required():
+    if request.endpoint not in PUBLIC:
+        authenticate()
+
+
+def _hours() -> int:
+    return current_app.config["GRIDFLOW_SETTINGS"].token_hours
 
 
 @blp.route("/token")
@@ -16,7 +30,57 @@ class Token(MethodView):
     @blp.response(201, schemas.TokenResponse)
     @blp.doc(security=[])
     def post(self, body):
-        """Issue a bearer token for a username and password."""
-        issued = auth.issue_token(deps(), body["username"], body["password"],
-                                  current_app.config["GRIDFLOW_SETTINGS"].token_hours)
-        return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}
+        """Issue a bearer token for a username and password (failed attempts are throttled)."""
+        issued = auth.issue_token(deps(), body["username"], body["password"], _hours(), client_address(),
+                                  body["name"])
+        return {"id": issued.id, "token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @blp.response(200, schemas.TokenInfo(many=True))
+    def get(self):
+        """My live tokens (the token itself is never shown again)."""
+        return auth.list_tokens(deps(), user().id)
+
+
+@blp.route("/tokens/<int:token_id>")
+class TokenItem(MethodView):
+    @blp.response(204)
+    def delete(self, token_id):
+        """Revoke one of my tokens (an admin may revoke anyone's)."""
+        auth.revoke_token(deps(), user(), token_id)
+
+
+@blp.route("/session")
+class Session(MethodView):
+    @blp.arguments(schemas.SignIn)
+    @blp.response(201, schemas.SessionResponse)
+    @blp.doc(security=[])
+    def post(self, body):
+        """Sign the browser in: sets the session cookie; send csrf_token as X-CSRF-Token on changes."""
+        issued = auth.issue_token(deps(), body["username"], body["password"], _hours(), client_address(),
+                                  "browser session")
+        session.clear()
+        session.update(token=issued.token, csrf=secrets.token_urlsafe(24))
+        session.permanent = True
+        return {"csrf_token": session["csrf"], "expires_at": issued.expires_at,
+                "user": views.user_profile(deps(), issued.user_id)}
+
+    @blp.response(204)
+    def delete(self):
+        """Sign the browser out; with its CSRF token, the session is revoked too."""
+        try:
+            authenticate()
+            auth.revoke_token(deps(), user(), g.token_id)
+        except AuthenticationError:
+            pass  # a stale or cross-site sign-out still clears the cookie, and nothing more
+        session.clear()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, schemas.UserOut)
+    def get(self):
+        """Who I am: role, grid and department."""
+        return views.user_profile(deps(), user().id)

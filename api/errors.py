@@ -15,6 +15,7 @@ STATUS = {
     errors.NotFoundError: 404,
     errors.ConflictError: 409,
     errors.ProcessError: 409,
+    errors.TooManyAttempts: 429,
 }
 
 
@@ -29,7 +30,10 @@ def error_response(status: int, message: str, field_errors: dict | None = None):
 def register(app) -> None:
     @app.errorhandler(errors.GridflowError)
     def engine_error(exc):
-        return error_response(STATUS.get(type(exc), 400), exc.message, exc.errors)
+        response = error_response(STATUS.get(type(exc), 400), exc.message, exc.errors)
+        if isinstance(exc, errors.TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -13,15 +13,45 @@ class LocalDateTime(fields.DateTime):
         return None if value is None else value.astimezone(LOCAL).isoformat()
 
 
-class TokenRequest(Schema):
+class SignIn(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, validate=validate.Length(1, 200))
 
 
+class TokenRequest(SignIn):
+    name = fields.String(load_default="", validate=validate.Length(max=100),
+                         metadata={"description": "what the token is for, e.g. 'phone'"})
+
+
 class TokenResponse(Schema):
+    id = fields.Integer()
     token = fields.String()
     token_type = fields.String()
     expires_at = LocalDateTime()
+
+
+class TokenInfo(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = LocalDateTime()
+    expires_at = LocalDateTime()
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    grid_code = fields.String(allow_none=True)
+    grid_name = fields.String(allow_none=True)
+    department_code = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+
+
+class SessionResponse(Schema):
+    csrf_token = fields.String()
+    expires_at = LocalDateTime()
+    user = fields.Nested(UserOut)
 
 
 class Location(Schema):

@@ -40,7 +40,16 @@ class Settings:
             "redis_url": env.get("REDIS_URL", ""),
             "queue_name": env.get("GRIDFLOW_QUEUE", "gridflow"),
         }
-        if env.get("SECRET_KEY"):
-            values["secret_key"] = env["SECRET_KEY"]
         values.update(overrides)
+        values.setdefault("secret_key", env.get("SECRET_KEY") or _instance_secret(Path(values["instance_path"])))
         return cls(**values)
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A secret kept in the instance folder, so every process of one installation shares it."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

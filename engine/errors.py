@@ -32,3 +32,11 @@ class ValidationError(GridflowError):
 
 class ProcessError(GridflowError):
     """A process definition is invalid or failed while running."""
+
+
+class TooManyAttempts(GridflowError):
+    """Too many failed attempts; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -90,3 +90,16 @@ def _field(f: FormField) -> dict:
 def _event(e: TimelineEvent) -> dict:
     return {"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
             "reason": e.reason, "payload": e.payload, "hash": e.hash}
+
+
+def user_profile(deps: Deps, user_id: int) -> dict:
+    """A user's name, role, grid and department."""
+    with deps.uow() as uow:
+        session = uow.session
+        u = session.get(User, user_id)
+        grid = session.get(Grid, u.grid_id) if u.grid_id else None
+        department = session.get(Department, u.department_id) if u.department_id else None
+        return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+                "grid_code": grid.code if grid else None, "grid_name": grid.name if grid else None,
+                "department_code": department.code if department else None,
+                "department_name": department.name if department else None}
