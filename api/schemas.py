@@ -154,3 +154,26 @@ class TaskQuery(Schema):
 
 class TaskComplete(Schema):
     data = fields.Dict(keys=fields.String(), required=True)
+
+
+class GridQuery(Schema):
+    parent = fields.String(validate=validate.Length(1, 32), metadata={"description": "parent grid code"})
+
+
+class GridOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.Integer()
+    level_name = fields.String()
+    children = fields.Integer()
+
+
+class GridDetail(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.Integer()
+    level_name = fields.String()
+    parent_code = fields.String(allow_none=True)
+    ancestors = fields.List(fields.String())
+    leader = fields.String(allow_none=True)
+    polygon = fields.Dict(allow_none=True)

@@ -39,6 +39,9 @@ USERS = [  # username, name, role, grid, department
     ("supervisor", "黄督查员", "supervisor", "350583106", None),
     ("admin", "系统管理员", "admin", None, None),
     ("shuitou_worker", "张网格员", "grid_worker", "350583103201-01-01", None),
+    ("shuitou_leader", "赵网格长", "grid_leader", "350583103201-01", None),
+    ("shuitou_judicial", "吴司法所调解员", "liaison", None, "350583103-judicial"),
+    ("shuitou_supervisor", "郑督查员", "supervisor", "350583103", None),
 ]
 
 

@@ -1,10 +1,12 @@
 """Read queries for the API: a case with its tasks and timeline, and task inboxes, within scope."""
+import json
 from dataclasses import asdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from engine import access
+from engine import grid as grids
 from engine.catalogue import FormField
 from engine.deps import Deps
 from engine.errors import NotFoundError
@@ -103,3 +105,35 @@ def user_profile(deps: Deps, user_id: int) -> dict:
                 "grid_code": grid.code if grid else None, "grid_name": grid.name if grid else None,
                 "department_code": department.code if department else None,
                 "department_name": department.name if department else None}
+
+
+def grid_detail(deps: Deps, code: str) -> dict:
+    """One grid with its parent, path, leader and polygon."""
+    with deps.uow() as uow:
+        session = uow.session
+        grid = grids.by_code(session, code)
+        leader = session.get(User, grid.leader_id) if grid.leader_id else None
+        parent = session.get(Grid, grid.parent_id) if grid.parent_id else None
+        return {**_grid(grid), "parent_code": parent.code if parent else None,
+                "ancestors": grids.path_codes(grid)[:-1],
+                "leader": leader.username if leader else None,
+                "polygon": json.loads(grid.polygon) if grid.polygon else None}
+
+
+def grid_children(deps: Deps, parent_code: str | None) -> list[dict]:
+    """The grids under `parent_code` (or the top grids), for pickers, with how many children each has."""
+    with deps.uow() as uow:
+        session = uow.session
+        if parent_code:
+            where = Grid.parent_id == grids.by_code(session, parent_code).id
+        else:
+            where = Grid.parent_id.is_(None)
+        child = aliased(Grid)
+        rows = session.execute(
+            select(Grid, func.count(child.id)).outerjoin(child, child.parent_id == Grid.id)
+            .where(where).group_by(Grid.id).order_by(Grid.code))
+        return [{**_grid(g), "children": count} for g, count in rows]
+
+
+def _grid(g: Grid) -> dict:
+    return {"code": g.code, "name": g.name, "level": g.level, "level_name": grids.LEVEL_NAMES[g.level]}

@@ -1,0 +1,27 @@
+"""Grids: the hierarchy for pickers and maps."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.context import authenticate, deps
+from engine import views
+
+blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="Grids")
+blp.before_request(authenticate)
+
+
+@blp.route("")
+class Grids(MethodView):
+    @blp.arguments(schemas.GridQuery, location="query")
+    @blp.response(200, schemas.GridOut(many=True))
+    def get(self, query):
+        """The grids directly under `parent` (the top of the tree without it)."""
+        return views.grid_children(deps(), query.get("parent"))
+
+
+@blp.route("/<code>")
+class GridItem(MethodView):
+    @blp.response(200, schemas.GridDetail)
+    def get(self, code):
+        """One grid with its ancestors, leader and polygon (GeoJSON)."""
+        return views.grid_detail(deps(), code)
