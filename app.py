@@ -21,7 +21,8 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key, GRIDFLOW_SETTINGS=settings, MAX_CONTENT_LENGTH=1024 * 1024,
-        SQLALCHEMY_DATABASE_URI=database.normalize_url(settings.database_url),
+        SQLALCHEMY_DATABASE_URI=(url := database.normalize_url(settings.database_url)),
+        SQLALCHEMY_ENGINE_OPTIONS=database.engine_options(url),
         SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.token_hours),
     )
     app.json.ensure_ascii = False

@@ -145,9 +145,9 @@ class CaseOut(Schema):
 
 
 class TaskQuery(Schema):
-    mine = fields.Boolean(load_default=False, metadata={"description": "only tasks assigned to me"})
-    offered = fields.Boolean(load_default=False,
-                             metadata={"description": "only open tasks my role, grid or department may claim"})
+    scope = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "mine", "offered", "visible"]),
+                          metadata={"description": "inbox: assigned to me or open for me to claim; mine; "
+                                                   "offered; visible: every task on cases I may see"})
     status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 

@@ -15,7 +15,7 @@ class Tasks(MethodView):
     @blp.arguments(schemas.TaskQuery, location="query")
     @blp.response(200, schemas.TaskOut(many=True))
     def get(self, query):
-        """Tasks I may see; mine=true: assigned to me; offered=true: open to my role, grid or department."""
+        """My inbox: tasks assigned to me or open for me to claim (other scopes by `scope`)."""
         return views.list_tasks(deps(), user(), **query)
 
 

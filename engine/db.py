@@ -11,22 +11,27 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def normalize_url(url: str) -> str:
-    """Use psycopg 3 for postgresql:// URLs; make sure a SQLite file's folder exists."""
+    """psycopg 3 for postgresql:// URLs; SQLite files by absolute path, their folder created."""
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///")).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
     return url
 
 
-def make_engine(url: str, **options) -> Engine:
+def engine_options(url: str) -> dict:
+    """Connection options the web app and the worker share."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def make_engine(url: str) -> Engine:
     """An engine for `url`, prepared for Gridflow."""
     url = normalize_url(url)
-    if url.startswith("sqlite"):
-        options.setdefault("connect_args", {"timeout": 30})
-    else:
-        options.setdefault("pool_pre_ping", True)
-    return prepare(create_engine(url, **options))
+    return prepare(create_engine(url, **engine_options(url)))
 
 
 def prepare(engine: Engine) -> Engine:
@@ -43,7 +48,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # a committed case survives a power cut
     cursor.close()
 
 

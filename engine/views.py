@@ -37,21 +37,24 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
         }
 
 
-def list_tasks(deps: Deps, user: User, *, mine: bool = False, offered: bool = False, status: str | None = None,
+INBOX_SCOPES = ("inbox", "mine", "offered", "visible")
+
+
+def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | None = None,
                limit: int = 100) -> list[dict]:
-    """The user's inbox: tasks assigned to them (mine), open to their role, grid or department (offered),
-    or by default every task they may see."""
+    """Tasks by scope: inbox (assigned to me or open for me to claim), mine (assigned to me),
+    offered (open for me to claim), visible (every task on cases I may see)."""
     with deps.uow() as uow:
         session = uow.session
-        if mine:
-            where = Task.assignee_id == user.id
-        elif offered:
-            where = access.offered_tasks(session, user)
-        else:
-            where = access.visible_tasks(session, user)
+        where = {
+            "inbox": lambda: (Task.assignee_id == user.id) | access.offered_tasks(session, user),
+            "mine": lambda: Task.assignee_id == user.id,
+            "offered": lambda: access.offered_tasks(session, user),
+            "visible": lambda: access.visible_tasks(session, user),
+        }[scope]()
         if status:
             where = where & (Task.status == status)
-        elif not mine:
+        else:
             where = where & Task.status.in_(("open", "claimed"))
         return _tasks(deps, session, where, limit)
 

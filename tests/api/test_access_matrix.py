@@ -43,8 +43,10 @@ def test_reading_a_case_at_registration(client, login, case, username):
     assert response.status_code == READ_CASE[username]
     task_read = client.get(f"/api/v1/tasks/{case['tasks'][0]['id']}", headers=login(username))
     assert task_read.status_code == READ_CASE[username]
-    listed = [t["id"] for t in client.get("/api/v1/tasks", headers=login(username)).json]
-    assert (case["tasks"][0]["id"] in listed) == (READ_CASE[username] == 200)
+    visible = [t["id"] for t in client.get("/api/v1/tasks?scope=visible", headers=login(username)).json]
+    assert (case["tasks"][0]["id"] in visible) == (READ_CASE[username] == 200)
+    inbox = [t["id"] for t in client.get("/api/v1/tasks", headers=login(username)).json]
+    assert (case["tasks"][0]["id"] in inbox) == (CLAIM_REGISTRATION[username] == 200)
 
 
 @pytest.mark.parametrize("username", IN_TOWN + OTHER_TOWN)

@@ -41,7 +41,7 @@ def test_a_dispute_goes_from_filing_to_closed_over_http(client, login):
     assert [t["id"] for t in inbox(client, leader)] == [register["id"]]
     claimed = client.post(f"/api/v1/tasks/{register['id']}/claim", headers=leader)
     assert claimed.status_code == 200 and claimed.json["assignee"] == "leader"
-    assert [t["id"] for t in inbox(client, leader, mine=True)] == [register["id"]]
+    assert [t["id"] for t in inbox(client, leader, scope="mine")] == [register["id"]]
 
     case = complete(client, leader, register["id"], {"valid": True, "risk": "medium", "reason": "属实"})
     [grid] = case["tasks"]
