@@ -20,6 +20,11 @@ def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, no
     The first tasks of a new case set its responsible grid quietly; later moves up the grid are
     escalations and go on the timeline with the task that caused them.
     """
+    with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
+        return _apply(session, case, case_type, step, now, actor, filing)
+
+
+def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:
     case_grid = session.get(Grid, case.grid_id)
     _record_happenings(session, case, step, now)
     opened = _sync_tasks(session, case, case_grid, step.ready, now)
@@ -49,7 +54,7 @@ def _record_happenings(session, case, step, now):
 
 def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
     existing = {t.id: t for t in session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN)))}
+        select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN))) if t.status in OPEN}
     ready_ids = {r.id for r in ready}
     for task in existing.values():
         if task.id not in ready_ids:
@@ -57,9 +62,7 @@ def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[T
             task.completed_at = now
             timeline.append(session, case.id, now, None, "task_cancelled", task_id=task.id,
                             payload={"task": task.name, "title": task.title})
-    opened = [_open_task(session, case, case_grid, r, now) for r in ready if r.id not in existing]
-    session.flush()
-    return opened
+    return [_open_task(session, case, case_grid, r, now) for r in ready if r.id not in existing]
 
 
 def _open_task(session, case, case_grid, ready: ReadyTask, now) -> Task:
@@ -116,5 +119,6 @@ def _sync_timers(session, case, step: Step, now) -> list[Deadline]:
                             name=timer.name, due_at=timer.due_at)
         session.add(deadline)
         created.append(deadline)
-    session.flush()
+    if created:
+        session.flush()  # the scheduler needs their ids
     return created

@@ -23,11 +23,14 @@ def event_hash(prev_hash: str, case_id: int, seq: int, at: datetime, actor: str,
 def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, task_id=None,
            reason=None, payload=None) -> TimelineEvent:
     """Add an event to a case (whose row the caller has locked). `actor` is a User or None."""
-    last = session.execute(
-        select(TimelineEvent.seq, TimelineEvent.hash).where(TimelineEvent.case_id == case_id)
-        .order_by(TimelineEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    tails = session.info.setdefault("timeline_tails", {})  # per transaction: one read per case
+    if case_id not in tails:
+        last = session.execute(
+            select(TimelineEvent.seq, TimelineEvent.hash).where(TimelineEvent.case_id == case_id)
+            .order_by(TimelineEvent.seq.desc()).limit(1)
+        ).first()
+        tails[case_id] = (last.seq, last.hash) if last else (0, GENESIS)
+    seq, prev = tails[case_id][0] + 1, tails[case_id][1]
     name = actor.username if actor is not None else SYSTEM
     payload = payload or {}
     event = TimelineEvent(
@@ -36,4 +39,5 @@ def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, ta
         hash=event_hash(prev, case_id, seq, at, name, kind, task_id, reason, payload),
     )
     session.add(event)
+    tails[case_id] = (seq, event.hash)
     return event
