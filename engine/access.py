@@ -13,6 +13,11 @@ def user_grid_path(session: Session, user: User) -> str | None:
     return session.scalar(select(Grid.path).where(Grid.id == user.grid_id)) if user.grid_id else None
 
 
+def subtree_ids(session: Session, path: str) -> list[int]:
+    """Ids of the grids in the subtree at `path`, read once so the big tables are filtered by id."""
+    return list(session.scalars(select(Grid.id).where(Grid.path.startswith(path, autoescape=True))))
+
+
 def visible_cases(session: Session, user: User):
     """A WHERE clause over Case for the cases `user` may see."""
     if user.role == "admin":
@@ -20,8 +25,7 @@ def visible_cases(session: Session, user: User):
     clauses = [Case.reporter_id == user.id]
     path = user_grid_path(session, user)
     if path and user.role in ("grid_worker", "grid_leader", "supervisor"):
-        subtree = select(Grid.id).where(Grid.path.startswith(path))
-        clauses.append(Case.grid_id.in_(subtree))
+        clauses.append(Case.grid_id.in_(subtree_ids(session, path)))
     if user.department_id:
         clauses.append(Case.id.in_(select(Task.case_id).where(Task.department_id == user.department_id)))
     clauses.append(Case.id.in_(select(Task.case_id).where(Task.assignee_id == user.id)))
@@ -49,8 +53,8 @@ def offered_tasks(session: Session, user: User):
     path = user_grid_path(session, user)
     if not path:
         return false()
-    return and_(role_matches, Task.department_id.is_(None),
-                Task.grid_id.in_(select(Grid.id).where(Grid.path.startswith(path))))
+    return and_(role_matches,
+                Task.grid_id.in_(subtree_ids(session, path)))
 
 
 def visible_tasks(session: Session, user: User):
