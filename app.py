@@ -6,9 +6,10 @@ from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
-from engine import bootstrap, demo
+from engine import bootstrap, demo, importer
 from engine import db as database
 from engine.config import Settings
+from engine.errors import GridflowError
 from engine.model import Base
 from workflows import CATALOGUE
 
@@ -42,8 +43,25 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     @app.cli.command("demo")
     @click.option("--password", default=demo.DEMO_PASSWORD, show_default=True)
     def load_demo(password):
-        """Load the demo grids, departments and users."""
-        created = demo.load(app.extensions["gridflow"], password)
-        click.echo("demo data loaded" if created else "demo data already present")
+        """Load (or refresh) Nan'an: its grids with polygons, departments and demo users."""
+        for kind, report in demo.load_nanan(app.extensions["gridflow"], password).items():
+            click.echo(f"{kind}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+
+    @app.cli.command("import-data")
+    @click.argument("kind", type=click.Choice(importer.KINDS))
+    @click.argument("file", type=click.File("rb"))
+    @click.option("--dry-run", is_flag=True, help="Check the file and count the changes; write nothing.")
+    def import_data(kind, file, dry_run):
+        """Import grids, departments or users from a CSV or GeoJSON file: all rows or none."""
+        try:
+            report = importer.import_file(app.extensions["gridflow"], kind, file.name, file.read(), dry_run)
+        except GridflowError as exc:
+            click.echo(exc.message, err=True)
+            for where, messages in exc.errors.items():
+                for message in messages:
+                    click.echo(f"  {where}: {message}", err=True)
+            raise SystemExit(1) from None
+        click.echo(f"{report.kind}: {report.created} created, {report.updated} updated, "
+                   f"{report.unchanged} unchanged{' (dry run: nothing written)' if dry_run else ''}")
 
     return app

@@ -1,7 +1,7 @@
 """The HTTP API under /api/v1: blueprints, OpenAPI document and error mapping."""
 from flask_smorest import Api
 
-from api import auth, cases, errors, grids, tasks
+from api import admin, auth, cases, errors, grids, tasks
 
 
 def register(app) -> Api:
@@ -11,7 +11,7 @@ def register(app) -> Api:
     )
     api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth.blp, cases.blp, tasks.blp, grids.blp):
+    for blueprint in (auth.blp, cases.blp, tasks.blp, grids.blp, admin.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     return api

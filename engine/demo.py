@@ -4,6 +4,7 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from engine import grid as grids
+from engine import importer, nanan
 from engine.auth import hash_password
 from engine.deps import Deps
 from engine.model import Department, Grid, User
@@ -71,3 +72,10 @@ def load(deps: Deps, password: str = DEMO_PASSWORD) -> bool:
 @lru_cache(maxsize=4)
 def _hashed(password: str) -> str:
     return hash_password(password)
+
+
+def load_nanan(deps: Deps, password: str = DEMO_PASSWORD) -> dict:
+    """Import the whole Nan'an demo (grids with polygons, departments, users) through the importer."""
+    data = nanan.generate(password)
+    return {kind: importer.import_rows(deps, kind, rows)
+            for kind, rows in (("grids", data.grids), ("departments", data.departments), ("users", data.users))}

@@ -34,6 +34,11 @@ class GridLocator:
         self._index: GridIndex | None = None
         self._lock = threading.Lock()
 
+    def reset(self) -> None:
+        """Forget the index; the next lookup rebuilds it."""
+        with self._lock:
+            self._index = None
+
     def index(self, session: Session) -> GridIndex:
         """The index for the grids as they are now (one cheap aggregate query to check)."""
         key = tuple(session.execute(

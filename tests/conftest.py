@@ -11,7 +11,7 @@ from sqlalchemy import text
 from engine import auth, bootstrap, db, demo, embedded_redis, runner
 from engine.clock import SystemClock
 from engine.config import Settings
-from engine.model import Base
+from engine.model import Base, Grid
 from tests.fakes import FakeClock, FakeScheduler
 from tests.helpers import user_id
 from workflows import CATALOGUE
@@ -46,6 +46,7 @@ def sql_engine(settings):
 @pytest.fixture
 def clean_db(sql_engine):
     with sql_engine.begin() as connection:
+        connection.execute(Grid.__table__.update().values(leader_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     return sql_engine

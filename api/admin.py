@@ -1,0 +1,63 @@
+"""Administration: import grids, departments and users from CSV or GeoJSON files."""
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from api.context import authenticate, deps, user
+from engine import importer
+from engine.errors import PermissionDenied, ValidationError
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a city's grid polygons outgrow the app's 1 MB limit on requests
+FILENAMES = {"text/csv": "upload.csv", "application/geo+json": "upload.geojson", "application/json": "upload.json"}
+IMPORT_BODY = {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+    "text/csv": {"schema": {"type": "string"}},
+    "application/geo+json": {"schema": {"type": "object"}},
+}}
+
+blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Administration")
+blp.before_request(authenticate)
+
+
+class ImportQuery(Schema):
+    dry_run = fields.Boolean(load_default=False)
+    filename = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class ImportReportOut(Schema):
+    kind = fields.String()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    dry_run = fields.Boolean()
+
+
+@blp.route("/imports/<kind>")
+class Imports(MethodView):
+    @blp.arguments(ImportQuery, location="query")
+    @blp.response(200, ImportReportOut)
+    @blp.doc(requestBody=IMPORT_BODY)
+    def post(self, query, kind):
+        """Import a file of grids, departments or users (admins only): every row is valid or nothing is written."""
+        if user().role != "admin":
+            raise PermissionDenied("only an admin may import data")
+        filename, content = _uploaded_file(query["filename"])
+        return importer.import_file(deps(), kind, filename, content, dry_run=query["dry_run"])
+
+
+def _uploaded_file(filename: str) -> tuple[str, bytes]:
+    """The file's name and bytes, from a multipart form field `file` or from the raw body."""
+    request.max_content_length = MAX_IMPORT_BYTES
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        content = upload.read() if upload else b""
+        filename = filename or (upload.filename if upload else "")
+    else:
+        content = request.get_data()
+        filename = filename or FILENAMES.get(request.mimetype, "")
+    if not content:
+        raise ValidationError("the request has no file", {"file": ["Send the file as the form field 'file' "
+                                                                   "or as the request body."]})
+    return filename, content
