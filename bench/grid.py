@@ -106,6 +106,8 @@ def load(engine, cases: int) -> Deps:
         for start in range(0, cases, 5000):
             connection.execute(insert(Case), case_rows[start:start + 5000])
             connection.execute(insert(Task), task_rows[start:start + 5000])
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))  # planner statistics, as a live database has them
     return deps
 
 
