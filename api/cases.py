@@ -19,7 +19,7 @@ class Cases(MethodView):
         location = body.get("location") or {}
         case_id = services.file_case(deps(), user().id, services.NewCase(
             type=body["type"], title=body["title"], description=body["description"],
-            severity=body["severity"], grid_code=body.get("grid_code"),
+            severity=body["severity"], subcategory=body["subcategory"], grid_code=body.get("grid_code"),
             lat=location.get("lat"), lng=location.get("lng")))
         return views.case_detail(deps(), user(), case_id)
 
@@ -29,4 +29,24 @@ class CaseItem(MethodView):
     @blp.response(200, schemas.CaseOut)
     def get(self, case_id):
         """A case with its open tasks and its timeline."""
+        return views.case_detail(deps(), user(), case_id)
+
+
+@blp.route("/<int:case_id>/withdraw")
+class Withdraw(MethodView):
+    @blp.arguments(schemas.Reason)
+    @blp.response(200, schemas.CaseOut)
+    def post(self, body, case_id):
+        """The reporter withdraws the case, with a reason, at any stage before it is closed."""
+        services.withdraw_case(deps(), user().id, case_id, body["reason"])
+        return views.case_detail(deps(), user(), case_id)
+
+
+@blp.route("/<int:case_id>/escalate")
+class Escalate(MethodView):
+    @blp.arguments(schemas.Reason)
+    @blp.response(200, schemas.CaseOut)
+    def post(self, body, case_id):
+        """A supervisor escalates the case one grid level up now, with a reason."""
+        services.escalate_case(deps(), user().id, case_id, body["reason"])
         return views.case_detail(deps(), user(), case_id)

@@ -64,13 +64,15 @@ class CaseCreate(Schema):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     description = fields.String(load_default="", validate=validate.Length(max=4000))
     severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]))
+    subcategory = fields.String(load_default="", validate=validate.Length(max=40),
+                                metadata={"description": "e.g. food (public health), farmland (illegal construction)"})
     grid_code = fields.String(validate=validate.Length(1, 32))
     location = fields.Nested(Location)
 
 
 class Condition(Schema):
     field = fields.String()
-    value = fields.Raw()
+    values = fields.List(fields.Raw())
 
 
 class FormFieldOut(Schema):
@@ -119,6 +121,7 @@ class Counters(Schema):
     reworks = fields.Integer()
     extensions = fields.Integer()
     escalations = fields.Integer()
+    dissatisfied = fields.Integer()
 
 
 class CaseOut(Schema):
@@ -128,6 +131,7 @@ class CaseOut(Schema):
     title = fields.String()
     description = fields.String()
     severity = fields.String()
+    subcategory = fields.String()
     status = fields.String()
     outcome = fields.String(allow_none=True)
     grid_code = fields.String()
@@ -177,3 +181,7 @@ class GridDetail(Schema):
     ancestors = fields.List(fields.String())
     leader = fields.String(allow_none=True)
     polygon = fields.Dict(allow_none=True)
+
+
+class Reason(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))

@@ -12,18 +12,18 @@ class FormField:
     """One field a person fills when completing a task."""
 
     name: str
-    kind: str  # bool, text, choice
+    kind: str  # bool, text, int, choice, multichoice
     title_zh: str
     title_en: str
     required: bool = True
     choices: tuple[str, ...] = ()
     max_length: int = 2000
-    required_when: tuple[str, object] | None = None  # (other field, value) that makes this required
+    required_when: tuple[str, tuple] | None = None  # (other field, values that make this one required)
 
     def is_required(self, data: dict) -> bool:
         if self.required_when:
-            other, value = self.required_when
-            return data.get(other) == value
+            other, values = self.required_when
+            return data.get(other) in values
         return self.required
 
 
@@ -42,10 +42,11 @@ class CaseType:
     outcomes: dict[str, str] = field(default_factory=dict)  # end outcome -> final case status
 
     def read_files(self) -> dict[str, str]:
-        """The BPMN/DMN text of this type, by file name."""
-        folder = BPMN_ROOT / self.folder
-        paths = sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn"))
-        return {p.name: p.read_text(encoding="utf-8") for p in paths}
+        """The BPMN/DMN text of this type and of bpmn/shared/, by path under bpmn/."""
+        paths = []
+        for folder in (BPMN_ROOT / self.folder, BPMN_ROOT / "shared"):
+            paths += sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn"))
+        return {p.relative_to(BPMN_ROOT).as_posix(): p.read_text(encoding="utf-8") for p in paths}
 
     def form(self, task_name: str) -> tuple[FormField, ...]:
         return self.forms.get(task_name, ())
@@ -60,7 +61,7 @@ def clean_form(fields: tuple[FormField, ...], data: dict) -> dict:
             errors[name] = ["Unknown field."]
     cleaned = {}
     for f in fields:
-        if data.get(f.name) in (None, ""):
+        if data.get(f.name) in (None, "", []):
             if f.is_required(data):
                 errors[f.name] = ["Missing data for required field."]
             continue
@@ -77,6 +78,14 @@ def clean_form(fields: tuple[FormField, ...], data: dict) -> dict:
 def _check(f: FormField, value) -> str | None:
     if f.kind == "bool":
         return None if isinstance(value, bool) else "Not a valid boolean."
+    if f.kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000
+        return None if ok else "Not a valid whole number between 0 and 10000."
+    if f.kind == "multichoice":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "Not a valid list of strings."
+        wrong = [v for v in value if v not in f.choices]
+        return f"Unknown choices: {', '.join(wrong)}." if wrong else None
     if not isinstance(value, str):
         return "Not a valid string."
     if f.kind == "choice" and value not in f.choices:

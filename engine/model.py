@@ -119,6 +119,7 @@ class Case(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[str] = mapped_column(String(20))
+    subcategory: Mapped[str] = mapped_column(String(40), default="", server_default="")
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
     responsible_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
@@ -137,6 +138,7 @@ class Case(Base):
     reworks: Mapped[int] = mapped_column(default=0)
     extensions: Mapped[int] = mapped_column(default=0)
     escalations: Mapped[int] = mapped_column(default=0)
+    dissatisfied: Mapped[int] = mapped_column(default=0, server_default="0")
 
     process_version: Mapped[ProcessVersion] = relationship()
     __mapper_args__ = {"version_id_col": version}

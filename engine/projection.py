@@ -11,6 +11,7 @@ from engine.model import Case, Deadline, Grid, Task, User
 from engine.runner import ReadyTask, Step
 
 OPEN = ("open", "claimed")
+COUNTERS = ("returns", "reworks", "extensions", "dissatisfied")  # escalations: counted as grid moves
 
 
 def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
@@ -26,7 +27,7 @@ def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, no
 
 def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:
     case_grid = session.get(Grid, case.grid_id)
-    _record_happenings(session, case, step, now)
+    _record_happenings(session, case, step, now, actor)
     opened = _sync_tasks(session, case, case_grid, step.ready, now)
     if step.completed:
         case.status = case_type.outcomes.get(step.outcome, "closed")
@@ -35,7 +36,8 @@ def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]
         timeline.append(session, case.id, now, actor, "closed", reason=step.outcome,
                         payload={"status": case.status, "outcome": step.outcome})
     elif step.ready:
-        case.status = case_type.stages.get(step.ready[0].name, "handling")
+        first = step.ready[0]
+        case.status = first.properties.get("stage") or case_type.stages.get(first.name, "handling")
     if opened and filing:
         scope = session.get(Grid, opened[0].grid_id)
         case.responsible_grid_id, case.responsible_level = scope.id, scope.level
@@ -45,11 +47,15 @@ def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]
     return _sync_timers(session, case, step, now)
 
 
-def _record_happenings(session, case, step, now):
+def _record_happenings(session, case, step, now, actor):
+    """What the process did on its own in this run, attributed to whoever set it going."""
     for happening in step.happened:
+        if happening.get("counter") in COUNTERS:
+            setattr(case, happening["counter"], getattr(case, happening["counter"]) + 1)
         if "timeline" in happening:
-            timeline.append(session, case.id, now, None, happening["timeline"],
-                            reason=happening.get("title"), payload=happening)
+            reason = happening.get("reason") or happening.get("title")
+            timeline.append(session, case.id, now, actor, happening["timeline"], reason=str(reason),
+                            payload=_plain(happening))
 
 
 def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
@@ -85,6 +91,12 @@ def _open_task(session, case, case_grid, ready: ReadyTask, now) -> Task:
         "department": department.code if department else None, "assignee_id": assignee,
     })
     return task
+
+
+def _plain(happening: dict) -> dict:
+    """The happening as timeline payload: JSON values only."""
+    return {k: v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
+            for k, v in happening.items()}
 
 
 def _move_responsibility(session, case, task: Task, now):

@@ -157,9 +157,9 @@ def _run(workflow, action) -> Step:
 
     def record(task):
         props = _properties(task.task_spec)
-        if "timeline" in props or "outcome" in props:
+        if {"timeline", "outcome", "counter"} & props.keys():
             happened.append({"task": task.task_spec.name, "title": task.task_spec.bpmn_name,
-                             **props})
+                             **_resolved(props, task.data)})
 
     try:
         # Timers first: an expired interrupting timer must win over a late completion.
@@ -177,7 +177,7 @@ def _run(workflow, action) -> Step:
 def _step(workflow, happened) -> Step:
     ready = [
         ReadyTask(str(t.id), t.task_spec.name, t.task_spec.bpmn_name or t.task_spec.name,
-                  t.task_spec.lane, _properties(t.task_spec))
+                  t.task_spec.lane, _resolved(_properties(t.task_spec), t.data))
         for t in workflow.get_tasks(state=TaskState.READY, manual=True)
     ]
     timers = [
@@ -188,6 +188,27 @@ def _step(workflow, happened) -> Step:
     ]
     outcome = next((h["outcome"] for h in happened if "outcome" in h), None)
     return Step(ready, timers, happened, workflow.completed, outcome)
+
+
+def _resolved(props: dict, data: dict) -> dict:
+    """Properties with every `x_var` replaced by `x` read from task data (a dotted key reads nested dicts)."""
+    resolved = {}
+    for name, value in props.items():
+        if name.endswith("_var"):
+            found = _lookup(data, value)
+            if found is not None:
+                resolved[name.removesuffix("_var")] = found
+        else:
+            resolved[name] = value
+    return resolved
+
+
+def _lookup(data: dict, dotted: str):
+    for key in dotted.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 def _properties(task_spec) -> dict:

@@ -23,6 +23,7 @@ class NewCase:
     title: str
     description: str = ""
     severity: str = "medium"
+    subcategory: str = ""
     grid_code: str | None = None
     lat: float | None = None
     lng: float | None = None
@@ -42,10 +43,11 @@ def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
         version = versions.current(session, deps.specs, case_type, now)
         spec = versions.spec_of(deps.specs, version)
         workflow, step = runner.start(spec, {"severity": new.severity, "case_type": case_type.code,
-                                             "reporter": actor.username})
+                                             "subcategory": new.subcategory, "reporter": actor.username})
         case = Case(
             number=numbering.next_number(session, grids.town_of(session, place).code, now, deps.timezone),
             type=case_type.code, title=new.title, description=new.description, severity=new.severity,
+            subcategory=new.subcategory,
             reporter_id=actor.id, grid_id=place.id, responsible_grid_id=place.id,
             responsible_level=place.level, lat=new.lat, lng=new.lng, status="reported",
             process_version_id=version.id, state=runner.dump(spec, workflow),
@@ -108,6 +110,40 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict) -> int:
         case.state = runner.dump(spec, workflow)
         _finish(deps, uow, case, case_type, step, now, actor)
         return case.id
+
+
+def withdraw_case(deps: Deps, actor_id: int, case_id: int, reason: str) -> None:
+    """The reporter takes the report back at any stage before it is closed."""
+    def allowed(actor, case):
+        if case.reporter_id != actor.id and actor.role != "admin":
+            raise PermissionDenied("only the reporter can withdraw a case")
+    _send(deps, actor_id, case_id, allowed, runner.send_signal, "withdrawn", reason)
+
+
+def escalate_case(deps: Deps, actor_id: int, case_id: int, reason: str) -> None:
+    """A supervisor sends the case one level up the grid now."""
+    def allowed(actor, case):
+        if actor.role not in ("supervisor", "admin"):
+            raise PermissionDenied("only a supervisor can escalate a case")
+    _send(deps, actor_id, case_id, allowed, runner.send_message, "escalate_now", reason)
+
+
+def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, reason: str) -> None:
+    if not reason or not reason.strip():
+        raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor = _actor(session, actor_id)
+        case = access.load_visible_case(session, actor, case_id, lock=True)
+        allowed(actor, case)
+        if case.closed_at is not None:
+            raise ConflictError(f"the case is already {case.status}")
+        spec = versions.spec_of(deps.specs, case.process_version)
+        workflow = runner.restore(spec, case.state)
+        step = send(workflow, event, {"reason": reason.strip(), "by": actor.username})
+        timeline.append(session, case.id, now, actor, event, reason=reason.strip(), payload={"event": event})
+        case.state = runner.dump(spec, workflow)
+        _finish(deps, uow, case, _case_type(deps, case.type), step, now, actor)
 
 
 def fire_deadline(deps: Deps, deadline_id: int) -> str:

@@ -30,8 +30,9 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
             "reporter": session.get(User, case.reporter_id).username,
             "location": {"lat": case.lat, "lng": case.lng} if case.lat is not None else None,
             "created_at": case.created_at, "updated_at": case.updated_at, "closed_at": case.closed_at,
-            "counters": {"returns": case.returns, "reworks": case.reworks,
-                         "extensions": case.extensions, "escalations": case.escalations},
+            "subcategory": case.subcategory,
+            "counters": {"returns": case.returns, "reworks": case.reworks, "extensions": case.extensions,
+                         "escalations": case.escalations, "dissatisfied": case.dissatisfied},
             "tasks": tasks,
             "timeline": [_event(e) for e in events],
         }
@@ -88,7 +89,7 @@ def _tasks(deps, session, where, limit=None) -> list[dict]:
 
 
 def _field(f: FormField) -> dict:
-    condition = {"field": f.required_when[0], "value": f.required_when[1]} if f.required_when else None
+    condition = {"field": f.required_when[0], "values": list(f.required_when[1])} if f.required_when else None
     return {**asdict(f), "required_when": condition}
 
 

@@ -20,7 +20,7 @@ DISPUTE = CaseType(
             FormField("valid", "bool", "是否立案", "Valid"),
             FormField("risk", "choice", "风险等级", "Risk level", choices=RISKS),
             FormField("reason", "text", "理由", "Reason", required=False, max_length=1000,
-                      required_when=("valid", False)),
+                      required_when=("valid", (False,))),
         ),
         "mediate_at_grid": _MEDIATION,
         "mediate_at_village": _MEDIATION,
