@@ -6,7 +6,7 @@ from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
-from engine import bootstrap, demo, importer
+from engine import bootstrap, demo, deploy, importer
 from engine import db as database
 from engine.config import Settings
 from engine.errors import GridflowError
@@ -63,5 +63,22 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
             raise SystemExit(1) from None
         click.echo(f"{report.kind}: {report.created} created, {report.updated} updated, "
                    f"{report.unchanged} unchanged{' (dry run: nothing written)' if dry_run else ''}")
+
+    @app.cli.command("deploy")
+    def deploy_versions():
+        """Register the current diagrams of every case type as versions (running cases stay on theirs)."""
+        for code, version in deploy.deploy(app.extensions["gridflow"]).items():
+            click.echo(f"{code}: {version}")
+
+    @app.cli.command("migrate-cases")
+    @click.argument("case_type")
+    @click.option("--dry-run", is_flag=True, help="Only say which cases would move.")
+    def migrate_cases(case_type, dry_run):
+        """Move a type's open cases to its current version where the diff allows; list the rest and why."""
+        report = deploy.migrate_cases(app.extensions["gridflow"], case_type, dry_run)
+        click.echo(f"{case_type} -> {report.to_version}: {len(report.moved)} "
+                   f"{'would move' if dry_run else 'moved'}, {len(report.blocked)} cannot")
+        for number, reasons in report.blocked.items():
+            click.echo(f"  {number}: " + "; ".join(reasons))
 
     return app

@@ -43,10 +43,11 @@ class CaseType:
 
     def read_files(self) -> dict[str, str]:
         """The BPMN/DMN text of this type and of bpmn/shared/, by path under bpmn/."""
-        paths = []
+        files = {}
         for folder in (BPMN_ROOT / self.folder, BPMN_ROOT / "shared"):
-            paths += sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn"))
-        return {p.relative_to(BPMN_ROOT).as_posix(): p.read_text(encoding="utf-8") for p in paths}
+            for path in sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn")):
+                files[f"{folder.name}/{path.name}"] = path.read_text(encoding="utf-8")
+        return files
 
     def form(self, task_name: str) -> tuple[FormField, ...]:
         return self.forms.get(task_name, ())

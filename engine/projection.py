@@ -62,6 +62,9 @@ def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[T
     existing = {t.id: t for t in session.scalars(
         select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN))) if t.status in OPEN}
     ready_ids = {r.id for r in ready}
+    for r in ready:
+        if r.id in existing:
+            existing[r.id].title = r.title  # a migrated version may rename a waiting task
     for task in existing.values():
         if task.id not in ready_ids:
             task.status = "cancelled"

@@ -11,6 +11,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
@@ -121,6 +122,32 @@ def send_message(workflow: BpmnWorkflow, name: str, payload: dict | None = None)
 def send_signal(workflow: BpmnWorkflow, name: str, payload: dict | None = None) -> Step:
     """Broadcast a BPMN signal to whatever waits for it."""
     return _send(workflow, SignalEventDefinition(name), payload)
+
+
+def migration_blockers(new: ProcessSpec, workflow: BpmnWorkflow) -> list[str]:
+    """Why `workflow` cannot move to the `new` version: every task it has run or waits on must still exist."""
+    top, subprocesses = diff_workflow(new.serializer.registry, workflow, new.spec, new.subprocess_specs)
+    reasons = [f"{t.task_spec.name} ({TaskState.get_name(t.state).lower()}) is not in the new version"
+               for t in top.removed]
+    for sp_id, sp_diff in subprocesses.items():
+        name = workflow.subprocesses[sp_id].spec.name
+        if sp_diff is None:
+            reasons.append(f"the sub-process {name} is not in the new version")
+        else:
+            reasons += [f"{name}/{t.task_spec.name} ({TaskState.get_name(t.state).lower()}) is not in the new "
+                        "version" for t in sp_diff.removed]
+    return list(dict.fromkeys(reasons))
+
+
+def migrate(new: ProcessSpec, workflow: BpmnWorkflow) -> Step:
+    """Move a workflow to the `new` version (check migration_blockers first); waiting tasks restart."""
+    top, subprocesses = diff_workflow(new.serializer.registry, workflow, new.spec, new.subprocess_specs)
+    migrate_workflow(top, workflow, new.spec)
+    for sp_id, sp_diff in subprocesses.items():
+        subprocess = workflow.subprocesses[sp_id]
+        migrate_workflow(sp_diff, subprocess, new.subprocess_specs[subprocess.spec.name])
+    workflow.subprocess_specs = new.subprocess_specs
+    return _run(workflow, lambda: None)
 
 
 def data(workflow: BpmnWorkflow) -> dict:
