@@ -26,9 +26,15 @@ GRIDS = [  # code, name, parent code
     ("350583103201-01-01", "水头村第一网格第一单元", "350583103201-01"),
 ]
 
+LUNCANG_KINDS = {  # kind -> name of Luncang's department ("grid + N")
+    "police": "仑苍派出所", "market": "仑苍市场监管所", "judicial": "仑苍镇司法所", "health": "仑苍镇卫生院",
+    "natural_resources": "仑苍自然资源所", "urban_management": "仑苍镇综合执法队",
+    "environment": "仑苍镇生态环境站", "work_safety": "仑苍镇应急管理站", "petitions": "仑苍镇信访办",
+}
+
 DEPARTMENTS = [  # code, name, kind, jurisdiction grid
-    ("350583106-judicial", "仑苍镇司法所", "judicial", "350583106"),
-    ("350583106-police", "仑苍派出所", "police", "350583106"),
+    *((f"350583106-{kind}", name, kind, "350583106") for kind, name in LUNCANG_KINDS.items()),
+    ("350583-cdc", "南安市疾控中心", "cdc", "350583"),
     ("350583103-judicial", "水头镇司法所", "judicial", "350583103"),
 ]
 
@@ -43,6 +49,9 @@ USERS = [  # username, name, role, grid, department
     ("shuitou_leader", "赵网格长", "grid_leader", "350583103201-01", None),
     ("shuitou_judicial", "吴司法所调解员", "liaison", None, "350583103-judicial"),
     ("shuitou_supervisor", "郑督查员", "supervisor", "350583103", None),
+    ("city_supervisor", "市督查员", "supervisor", "350583", None),
+    *((code.replace("-", "_"), f"{name}联络员", "liaison", None, code)  # as in the Nan'an demo
+      for code, name, _kind, _grid in DEPARTMENTS),
 ]
 
 

@@ -227,15 +227,15 @@ def test_a_file_that_is_not_utf8_or_not_json_or_of_an_unknown_kind_is_refused(de
 
 
 def test_departments_are_created_and_then_updated_by_code(deps):
-    content = "code,name,kind,grid_code\n350583106-market,仑苍市场监管所,market,350583106\n" \
-              "350583-cdc,南安市疾控中心,cdc,350583\n350583106-police,仑苍镇派出所,police,350583106\n"
+    content = "code,name,kind,grid_code\n350583103-market,水头市场监管所,market,350583103\n" \
+              "350583-petitions,南安市信访局,petitions,350583\n350583106-police,仑苍镇派出所,police,350583106\n"
     report = importer.import_file(deps, "departments", "d.csv", csv(content))
     assert (report.created, report.updated, report.unchanged) == (2, 1, 0)
     again = importer.import_file(deps, "departments", "d.csv", csv(content))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     with deps.uow() as uow:
-        cdc = uow.session.scalar(select(Department).where(Department.code == "350583-cdc"))
-    assert cdc.kind == "cdc" and cdc.grid_id == grid(deps, "350583").id
+        city = uow.session.scalar(select(Department).where(Department.code == "350583-petitions"))
+    assert city.kind == "petitions" and city.grid_id == grid(deps, "350583").id
 
 
 def test_new_users_can_sign_in_with_their_imported_password(deps):
