@@ -76,10 +76,15 @@ def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[T
 
 def _open_task(session, case, case_grid, ready: ReadyTask, now) -> Task:
     props = ready.properties
-    scope = grids.ancestor_at(session, case_grid, int(props.get("scope_level", case_grid.level)))
     department = None
     if props.get("department"):
         department = grids.department_for(session, props["department"], case_grid)
+    if "scope_level" in props:
+        scope = grids.ancestor_at(session, case_grid, int(props["scope_level"]))
+    elif department is not None:  # a department's task sits at its jurisdiction
+        scope = session.get(Grid, department.grid_id)
+    else:
+        scope = case_grid
     assignee = case.reporter_id if props.get("assign") == "reporter" else None
     task = Task(
         id=ready.id, case_id=case.id, name=ready.name, title=ready.title, lane=ready.lane,
