@@ -11,15 +11,15 @@ from engine.model import Case, Deadline, Grid, Task, User
 from engine.runner import ReadyTask, Step
 
 OPEN = ("open", "claimed")
-COUNTERS = ("returns", "reworks", "extensions", "dissatisfied")  # escalations: counted as grid moves
+COUNTERS = ("returns", "reworks", "extensions", "escalations", "dissatisfied")
 
 
 def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
                actor: User | None, filing: bool = False) -> list[Deadline]:
     """Project `step` onto the case's rows; returns the deadlines that need scheduling.
 
-    The first tasks of a new case set its responsible grid quietly; later moves up the grid are
-    escalations and go on the timeline with the task that caused them.
+    The first tasks of a new case set its responsible grid quietly; later moves go on the timeline with
+    the task that caused them, as `escalated` when the process counted an escalation in the same run.
     """
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
         return _apply(session, case, case_type, step, now, actor, filing)
@@ -42,7 +42,8 @@ def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]
         scope = session.get(Grid, opened[0].grid_id)
         case.responsible_grid_id, case.responsible_level = scope.id, scope.level
     elif opened:
-        _move_responsibility(session, case, opened[0], now)
+        escalating = any(h.get("counter") == "escalations" for h in step.happened)
+        _move_responsibility(session, case, opened[0], now, escalating)
     case.updated_at = now
     return _sync_timers(session, case, step, now)
 
@@ -107,15 +108,14 @@ def _plain(happening: dict) -> dict:
             for k, v in happening.items()}
 
 
-def _move_responsibility(session, case, task: Task, now):
+def _move_responsibility(session, case, task: Task, now, escalating: bool):
+    """The case is now the business of the grid where its newest task sits; an escalation says so."""
     scope = session.get(Grid, task.grid_id)
     if scope.id == case.responsible_grid_id:
         return
     before = session.get(Grid, case.responsible_grid_id)
-    kind = "escalated" if scope.level < before.level else "responsibility_moved"
+    kind = "escalated" if escalating and scope.level < before.level else "responsibility_moved"
     case.responsible_grid_id, case.responsible_level = scope.id, scope.level
-    if kind == "escalated":
-        case.escalations += 1
     timeline.append(session, case.id, now, None, kind, task_id=task.id, reason=task.title, payload={
         "from_grid": before.code, "from_level": before.level, "to_grid": scope.code,
         "to_level": scope.level,

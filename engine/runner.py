@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.task import TaskState
 
@@ -170,7 +170,7 @@ def _send(workflow, definition, payload) -> Step:
 def _ready_task(workflow, task_id):
     try:
         task = workflow.get_task_from_id(UUID(str(task_id)))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TaskNotFoundException):
         task = None
     if task is None or not task.task_spec.manual:
         raise ConflictError("the task is not part of this case's open work")
@@ -185,7 +185,7 @@ def _run(workflow, action) -> Step:
     def record(task):
         props = _properties(task.task_spec)
         if {"timeline", "outcome", "counter"} & props.keys():
-            happened.append({"task": task.task_spec.name, "title": task.task_spec.bpmn_name,
+            happened.append({"task": _spec_id(task.task_spec), "title": task.task_spec.bpmn_name,
                              **_resolved(props, task.data)})
 
     try:
@@ -203,7 +203,7 @@ def _run(workflow, action) -> Step:
 
 def _step(workflow, happened) -> Step:
     ready = [
-        ReadyTask(str(t.id), t.task_spec.name, t.task_spec.bpmn_name or t.task_spec.name,
+        ReadyTask(str(t.id), _spec_id(t.task_spec), t.task_spec.bpmn_name or t.task_spec.name,
                   t.task_spec.lane, _resolved(_properties(t.task_spec), t.data))
         for t in workflow.get_tasks(state=TaskState.READY, manual=True)
     ]
@@ -217,6 +217,14 @@ def _step(workflow, happened) -> Step:
     return Step(ready, timers, happened, workflow.completed, outcome)
 
 
+_RESOLVES_TO = {"scope_var": "scope_level"}
+
+
+def _spec_id(task_spec) -> str:
+    """The BPMN id: a multi-instance's instances share their activity's id."""
+    return getattr(task_spec, "bpmn_id", None) or task_spec.name
+
+
 def _resolved(props: dict, data: dict) -> dict:
     """Properties with every `x_var` replaced by `x` read from task data (a dotted key reads nested dicts)."""
     resolved = {}
@@ -224,7 +232,7 @@ def _resolved(props: dict, data: dict) -> dict:
         if name.endswith("_var"):
             found = _lookup(data, value)
             if found is not None:
-                resolved[name.removesuffix("_var")] = found
+                resolved[_RESOLVES_TO.get(name, name.removesuffix("_var"))] = found
         else:
             resolved[name] = value
     return resolved

@@ -1,0 +1,640 @@
+"""Proves bpmn/general/general_case.bpmn with the shared closed loop (bpmn/shared/: closed_loop.bpmn, escalate.bpmn,
+routing.dmn) on SpiffWorkflow 3.2.0, driven through engine.specs and engine.runner as the host drives them.
+
+Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
+"""
+import re
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from lxml import etree
+
+from engine import runner, specs
+from engine.errors import ConflictError
+
+BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
+FOLDERS = ("general", "shared")
+FILES = {
+    p.relative_to(BPMN_ROOT).as_posix(): p.read_text(encoding="utf-8")
+    for folder in FOLDERS
+    for p in sorted((BPMN_ROOT / folder).glob("*.bpmn")) + sorted((BPMN_ROOT / folder).glob("*.dmn"))
+}
+DIAGRAMS = {
+    "general/general_case.bpmn": "general_case",
+    "shared/closed_loop.bpmn": "closed_loop",
+    "shared/escalate.bpmn": "escalate",
+}
+
+# SpiffWorkflow names the instances of a multi-instance task "<id> [child]"; the runner passes that name through.
+CO_HANDLE = "co_handle"
+
+LANE_OF_TASK = {
+    "register_case": "网格长",
+    "dispatch_case": "指挥中心",
+    "handle_case": "主办部门",
+    CO_HANDLE: "协办部门",
+    "approve_extension": "指挥中心",
+    "approve_suspension": "指挥中心",
+    "resume_case": "指挥中心",
+    "review_escalation": "上级督办",
+    "verify_on_site": "上报网格员",
+    "follow_up": "网格长",
+}
+
+START = {"case_type": "work_safety", "severity": "low", "reporter": "wang_gridworker", "subcategory": ""}
+PAYLOAD = {"reason": "群众反映久拖未办", "by": "town_supervisor"}
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return specs.parse("general_case", FILES)
+
+
+@pytest.fixture(params=[False, True], ids=["in_memory", "restored"])
+def new_case(request, spec):
+    def make(**data):
+        return Case(spec, request.param, {**START, **data})
+
+    return make
+
+
+def scope_level(task):
+    """The task's grid level: a fixed `scope_level`, or a `scope_var` resolved by the runner."""
+    props = task.properties
+    value = props.get("scope_level")
+    return None if value is None else int(value)
+
+
+def describe(task):
+    props = task.properties
+    return (task.name, props.get("role"), props.get("department"), scope_level(task), props.get("stage"))
+
+
+class Case:
+    """One case; with roundtrip=True the workflow is dumped and restored before every step."""
+
+    def __init__(self, spec, roundtrip, data):
+        self.spec, self.roundtrip = spec, roundtrip
+        self.workflow, self.step = runner.start(spec, data)
+        self.happened = list(self.step.happened)
+        self._check_lanes()
+
+    def _workflow(self):
+        if self.roundtrip:
+            self.workflow = runner.restore(self.spec, runner.dump(self.spec, self.workflow))
+        return self.workflow
+
+    def _record(self, step):
+        self.step = step
+        self.happened += step.happened
+        self._check_lanes()
+        return step
+
+    def _check_lanes(self):
+        for task in self.step.ready:
+            assert task.lane == LANE_OF_TASK[task.name], (task.name, task.lane)
+
+    @property
+    def ready(self):
+        return sorted(describe(t) for t in self.step.ready)
+
+    @property
+    def ready_names(self):
+        return sorted(t.name for t in self.step.ready)
+
+    def task(self, name):
+        tasks = [t for t in self.step.ready if t.name == name]
+        assert tasks, f"{name} is not READY; READY: {self.ready_names}"
+        return tasks[0]
+
+    def data_of(self, task):
+        return self.workflow.get_task_from_id(UUID(task.id)).data
+
+    def complete(self, name, task=None, **data):
+        task = task or self.task(name)
+        return self._record(runner.complete(self._workflow(), task.id, data))
+
+    def message(self, name, payload):
+        return self._record(runner.send_message(self._workflow(), name, payload))
+
+    def signal(self, name, payload):
+        return self._record(runner.send_signal(self._workflow(), name, payload))
+
+    # ---- the usual steps
+    def register(self, decision="valid", **data):
+        return self.complete("register_case", decision=decision, reason=data.pop("reason", "属实"),
+                             duplicate_of=data.pop("duplicate_of", ""), subcategory=data.pop("subcategory", ""),
+                             **data)
+
+    def dispatch(self, lead, co=()):
+        return self.complete("dispatch_case", lead_department=lead, co_departments=list(co), note="请按时办理")
+
+    def handle(self, action="feedback", **data):
+        fields = {"action": action, "result": "已整改", "reason": "", "extra_days": 0, **data}
+        return self.complete("handle_case", **fields)
+
+    def co_handle(self, department, result="已配合"):
+        [task] = [t for t in self.step.ready if t.name == CO_HANDLE and t.properties["department"] == department]
+        return self.complete(CO_HANDLE, task=task, result=result)
+
+    def verify(self, passed=True, note="现场已整改"):
+        return self.complete("verify_on_site", passed=passed, note=note)
+
+    def follow_up(self, satisfied=True, note="群众满意"):
+        return self.complete("follow_up", satisfied=satisfied, note=note)
+
+    def finish(self):
+        self.verify()
+        step = self.follow_up()
+        assert step.completed and step.outcome == "closed" and step.ready == []
+        return step
+
+
+def events(step):
+    """The timeline/counter entries of a step, without titles."""
+    return [{k: v for k, v in h.items() if k != "title"} for h in step.happened]
+
+
+# Expected READY tasks, as describe() gives them
+REGISTER = ("register_case", "grid_leader", None, 3, "registering")
+VERIFY = ("verify_on_site", "grid_worker", None, None, "verifying")
+FOLLOW_UP = ("follow_up", "grid_leader", None, 3, "follow_up")
+
+
+def dispatching(level=1):
+    return ("dispatch_case", "supervisor", None, level, "dispatching")
+
+
+def handling(department):
+    return ("handle_case", "liaison", department, None, "handling")
+
+
+def co_handling(department):
+    return (CO_HANDLE, "liaison", department, None, "handling")
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+# ---------------------------------------------------------------------------------------------
+
+def test_happy_path_work_safety_without_co_departments(new_case):
+    case = new_case(case_type="work_safety", severity="low")
+    assert case.ready == [REGISTER]
+    assert case.happened == []
+
+    step = case.register()
+    assert case.ready == [dispatching(1)]
+    routed = case.data_of(case.task("dispatch_case"))
+    assert (routed["lead_department"], routed["co_departments"]) == ("work_safety", [])
+    assert (routed["dispatch_level"], routed["escalation_level"], routed["extension_requests"]) == (1, 1, 0)
+    assert step.happened == []
+
+    # An empty co_departments list: the multi-instance has no instances and the lead alone finishes handling.
+    case.dispatch("work_safety", [])
+    assert case.ready == [handling("work_safety")]
+    case.handle("feedback", result="隐患已消除")
+    assert case.ready == [VERIFY]
+    assert case.task("verify_on_site").properties["assign"] == "reporter"
+    case.verify(passed=True)
+    assert case.ready == [FOLLOW_UP]
+    step = case.follow_up(satisfied=True)
+
+    assert step.completed and step.outcome == "closed" and step.ready == []
+    assert events(step) == [{"task": "case_closed", "outcome": "closed"}]
+    assert case.happened == step.happened
+    assert runner.data(case.workflow)["result"] == "隐患已消除"
+
+
+@pytest.mark.parametrize("decision,outcome,end", [("invalid", "invalid", "case_invalid"),
+                                                  ("duplicate", "duplicate", "case_duplicate")])
+def test_registration_can_end_the_case(new_case, decision, outcome, end):
+    case = new_case(case_type="environment")
+    step = case.register(decision, reason="不属于受理范围", duplicate_of="GF-2024-000123")
+    assert step.completed and step.outcome == outcome and step.ready == []
+    assert events(step) == [{"task": end, "outcome": outcome}]
+
+
+def test_co_handling_waits_for_every_department(new_case):
+    case = new_case(case_type="rental_housing")
+    case.register()
+    routed = case.data_of(case.task("dispatch_case"))
+    assert (routed["lead_department"], routed["co_departments"]) == ("police", ["market"])
+
+    case.dispatch("police", ["market"])
+    assert case.ready == [co_handling("market"), handling("police")]
+
+    case.handle("feedback", result="已查处群租")  # the lead reports first: the case waits for the co-department
+    assert case.ready == [co_handling("market")]
+    case.co_handle("market", result="已核查营业执照")
+    assert case.ready == [VERIFY]
+
+    case.finish()
+    data = runner.data(case.workflow)
+    assert data["result"] == "已查处群租"  # the lead's result is not overwritten by the co-department's
+    assert data["co_reports"] == [{"department": "market", "result": "已核查营业执照"}]
+    assert "co_department" not in data
+
+
+def test_co_departments_first_then_the_lead(new_case):
+    case = new_case(case_type="rental_housing")
+    case.register()
+    case.dispatch("police", ["market", "health"])
+    assert case.ready == [co_handling("health"), co_handling("market"), handling("police")]
+    case.co_handle("health")
+    assert case.ready == [co_handling("market"), handling("police")]
+    case.co_handle("market")
+    assert case.ready == [handling("police")]
+    case.handle("feedback")
+    assert case.ready == [VERIFY]
+
+
+def test_return_cancels_handling_and_goes_back_to_dispatch(new_case):
+    case = new_case(case_type="rental_housing")
+    case.register()
+    case.dispatch("police", ["market"])
+    co_task = case.task(CO_HANDLE)
+
+    step = case.handle("return", reason="不属于本部门职责")
+    assert events(step) == [{"task": "record_return", "timeline": "returned", "counter": "returns",
+                             "reason": "不属于本部门职责"}]
+    assert case.ready == [dispatching(1)]  # the co-department's task is gone with the handling sub-process
+    with pytest.raises(ConflictError):
+        case.complete(CO_HANDLE, task=co_task, result="迟到的反馈")
+
+    case.dispatch("market", [])  # re-dispatched elsewhere
+    assert case.ready == [handling("market")]
+    case.handle("feedback")
+    case.finish()
+
+
+def test_extension_first_at_town_then_at_city(new_case):
+    case = new_case(case_type="environment")
+    case.register()
+    case.dispatch("environment")
+
+    case.handle("extend", reason="需等待检测报告", extra_days=5)
+    assert case.ready == [("approve_extension", "supervisor", None, 1, "extension_review")]
+    step = case.complete("approve_extension", approved=True, reason="同意延期5天")
+    assert events(step) == [{"task": "grant_extension", "timeline": "extended", "counter": "extensions",
+                             "reason": "同意延期5天"}]
+    assert case.ready == [handling("environment")]
+    assert case.data_of(case.task("handle_case"))["extension_days"] == 5
+
+    case.handle("extend", reason="检测仍未完成", extra_days=10)
+    assert case.ready == [("approve_extension", "supervisor", None, 0, "extension_review")]
+    step = case.complete("approve_extension", approved=False, reason="已延期一次，不再延期")
+    assert events(step) == [{"task": "deny_extension", "timeline": "extension_denied",
+                             "reason": "已延期一次，不再延期"}]
+    assert case.ready == [handling("environment")]
+    assert case.data_of(case.task("handle_case"))["extension_requests"] == 2
+
+    case.handle("feedback")
+    case.finish()
+
+
+def test_suspension_approved_then_resumed(new_case):
+    case = new_case(case_type="floating_population")
+    case.register()
+    case.dispatch("police")
+
+    case.handle("suspend", reason="当事人外出务工")
+    assert case.ready == [("approve_suspension", "supervisor", None, 1, "suspension_review")]
+    step = case.complete("approve_suspension", approved=True, reason="同意挂起")
+    assert events(step) == [{"task": "suspend", "timeline": "suspended", "reason": "同意挂起"}]
+    assert case.ready == [("resume_case", "supervisor", None, 1, "suspended")]
+
+    step = case.complete("resume_case", note="当事人已返回")
+    assert events(step) == [{"task": "resume", "timeline": "resumed"}]
+    assert case.ready == [handling("police")]
+    case.handle("feedback")
+    case.finish()
+
+
+def test_suspension_denied(new_case):
+    case = new_case(case_type="floating_population")
+    case.register()
+    case.dispatch("police")
+    case.handle("suspend", reason="人手不足")
+    step = case.complete("approve_suspension", approved=False, reason="理由不充分")
+    assert events(step) == [{"task": "deny_suspension", "timeline": "suspension_denied", "reason": "理由不充分"}]
+    assert case.ready == [handling("police")]
+    case.handle("feedback")
+    case.finish()
+
+
+def _to_registration(case):
+    assert case.ready == [REGISTER]
+
+
+def _to_handling(case):
+    case.register()
+    case.dispatch("police", ["market"])
+    assert case.ready == [co_handling("market"), handling("police")]
+
+
+def _to_verification(case):
+    case.register()
+    case.dispatch("police")
+    case.handle("feedback")
+    assert case.ready == [VERIFY]
+
+
+@pytest.mark.parametrize("reach", [_to_registration, _to_handling, _to_verification],
+                         ids=["registration", "handling", "verification"])
+def test_withdrawal_by_signal(new_case, reach):
+    case = new_case(case_type="rental_housing")
+    reach(case)
+    step = case.signal("withdrawn", {"reason": "问题已自行解决", "by": "resident"})
+    assert step.completed and step.outcome == "withdrawn" and step.ready == []
+    assert events(step) == [{"task": "case_withdrawn", "outcome": "withdrawn", "timeline": "withdrawn",
+                             "reason": "问题已自行解决"}]
+    assert case.workflow.waiting_events() == []
+    with pytest.raises(ConflictError):
+        case.message("escalate_now", PAYLOAD)
+
+
+@pytest.mark.parametrize("message,payload", [
+    ("escalate_now", PAYLOAD),
+    ("sla_breached", {"reason": "超过办理时限", "by": "system", "deadline": "2024-05-03T08:00:00+00:00"}),
+])
+def test_escalation_during_handling(new_case, message, payload):
+    case = new_case(case_type="rental_housing")
+    case.register()
+    assert case.data_of(case.task("dispatch_case"))["escalation_level"] == 1
+    case.dispatch("police", ["market"])
+
+    step = case.message(message, payload)
+    assert events(step) == [{"task": "move_up", "timeline": "escalation_requested", "reason": payload["reason"],
+                             "counter": "escalations"}]
+    assert case.ready == [("review_escalation", "supervisor", None, 0, "escalated")]
+    review = case.data_of(case.task("review_escalation"))
+    assert (review["escalation_level"], review["escalation"]) == (0, payload)
+
+    case.complete("review_escalation", instruction="由市级指挥中心重新派遣")
+    assert case.ready == [dispatching(0)]
+
+    # Never above the city: a second escalation stays at level 0.
+    case.dispatch("police", [])
+    case.message(message, payload)
+    assert case.ready == [("review_escalation", "supervisor", None, 0, "escalated")]
+    case.complete("review_escalation", instruction="限期办结")
+    case.dispatch("police", [])
+    case.handle("feedback")
+    case.finish()
+
+
+def test_escalation_outside_handling_is_a_conflict(new_case):
+    case = new_case()
+    with pytest.raises(ConflictError):
+        case.message("escalate_now", PAYLOAD)
+    assert case.ready == [REGISTER]
+
+
+def test_failed_verification_reworks_with_the_same_departments(new_case):
+    case = new_case(case_type="rental_housing")
+    case.register()
+    case.dispatch("police", ["market"])
+    case.handle("feedback")
+    case.co_handle("market")
+
+    step = case.verify(passed=False, note="群租仍未清理")
+    assert events(step) == [{"task": "record_rework", "timeline": "reworked", "counter": "reworks",
+                             "reason": "群租仍未清理"}]
+    assert case.ready == [co_handling("market"), handling("police")]  # no new dispatch
+
+    case.handle("feedback")
+    case.co_handle("market")
+    case.finish()
+
+
+def test_dissatisfied_follow_up_goes_back_to_handling(new_case):
+    case = new_case(case_type="petition")
+    case.register()
+    case.dispatch("petitions")
+    case.handle("feedback")
+    case.verify(passed=True)
+    step = case.follow_up(satisfied=False, note="答复不到位")
+    assert events(step) == [{"task": "record_dissatisfied", "timeline": "dissatisfied", "counter": "dissatisfied",
+                             "reason": "答复不到位"}]
+    assert case.ready == [handling("petitions")]
+    case.handle("feedback")
+    case.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing table
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case_type,subcategory,severity,lead,co", [
+    ("illegal_construction", "farmland", "low", "natural_resources", ["urban_management"]),
+    ("illegal_construction", "", "high", "urban_management", ["natural_resources"]),
+    ("public_health", "food", "low", "health", ["market"]),
+    ("public_health", "", "low", "health", []),
+    ("dispute", "", "low", "judicial", ["police"]),
+    ("work_safety", "", "high", "work_safety", ["police"]),
+    ("work_safety", "", "medium", "work_safety", []),
+    ("environment", "", "high", "environment", []),
+    ("rental_housing", "", "low", "police", ["market"]),
+    ("floating_population", "", "low", "police", []),
+    ("petition", "", "low", "petitions", ["judicial"]),
+    ("something_else", "", "low", "urban_management", []),
+])
+def test_route_department(spec, case_type, subcategory, severity, lead, co):
+    case = Case(spec, False, {**START, "case_type": case_type, "severity": severity})
+    case.register(subcategory=subcategory)
+    routed = case.data_of(case.task("dispatch_case"))
+    assert (routed["lead_department"], routed["co_departments"]) == (lead, co)
+    assert (routed["dispatch_level"], routed["escalation_level"]) == (1, 1)
+
+
+def test_routing_dmn_has_one_decision_with_first_hit_policy():
+    root = etree.fromstring(FILES["shared/routing.dmn"].encode())
+    ns = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+    [decision] = root.findall("dmn:decision", ns)
+    assert decision.get("id") == "route_department"
+    table = decision.find("dmn:decisionTable", ns)
+    assert table.get("hitPolicy") == "FIRST"
+    assert [i.findtext("dmn:inputExpression/dmn:text", namespaces=ns) for i in table.findall("dmn:input", ns)] == [
+        "case_type", "subcategory", "severity"]
+    assert [o.get("name") for o in table.findall("dmn:output", ns)] == [
+        "lead_department", "co_departments", "dispatch_level", "escalation_level"]
+    assert len(table.findall("dmn:rule", ns)) == 12
+
+
+def test_completing_a_task_of_a_cancelled_sub_process_is_a_conflict(spec):
+    case = Case(spec, False, {**START, "case_type": "rental_housing"})
+    case.register()
+    case.dispatch("police", ["market"])
+    co_task = case.task(CO_HANDLE)
+    case.handle("return", reason="不属于本部门职责")
+    with pytest.raises(ConflictError):
+        case.complete(CO_HANDLE, task=co_task, result="迟到的反馈")
+
+
+def test_runner_resolves_scope_var_into_scope_level(spec):
+    case = Case(spec, False, dict(START))
+    case.register()
+    assert case.task("dispatch_case").properties.get("scope_level") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagrams
+# ---------------------------------------------------------------------------------------------
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+FLOW_NODE_TAGS = {"startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
+                  "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
+                  "intermediateThrowEvent", "task", "manualTask", "serviceTask", "inclusiveGateway"}
+
+
+def _tree(name):
+    return etree.fromstring(FILES[name].encode())
+
+
+def _flow_nodes(process):
+    return {el.get("id"): el for el in process.iter() if etree.QName(el).localname in FLOW_NODE_TAGS
+            and etree.QName(el).namespace == NS["bpmn"]}
+
+
+def _bounds(shape):
+    b = shape.find("dc:Bounds", NS)
+    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def test_the_folders_hold_the_expected_files():
+    assert set(DIAGRAMS) | {"shared/routing.dmn"} <= set(FILES)
+
+
+@pytest.mark.parametrize("name", list(DIAGRAMS))
+def test_diagram_has_full_di(name):
+    root = _tree(name)
+    process = root.find("bpmn:process", NS)
+    assert process.get("id") == DIAGRAMS[name]
+    assert re.search(r"[\u4e00-\u9fff]", process.get("name"))
+    nodes = _flow_nodes(process)
+    flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    for element_id in {**nodes, **flows}:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", element_id), element_id
+    for node_id, el in nodes.items():
+        assert re.search(r"[\u4e00-\u9fff]", el.get("name", "")), f"{node_id} needs a Chinese name"
+
+    collaboration = root.find("bpmn:collaboration", NS)
+    participant = collaboration.find("bpmn:participant", NS)
+    assert participant.get("processRef") == DIAGRAMS[name]
+    plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
+    assert plane.get("bpmnElement") == collaboration.get("id")
+    shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e for e in plane.findall("bpmndi:BPMNEdge", NS)}
+    lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
+
+    # one BPMNShape per flow node, lane and the pool; one BPMNEdge per sequence flow; nothing else
+    expected_shapes = set(nodes) | {lane.get("id") for lane in lanes} | {participant.get("id")}
+    assert set(shapes) == expected_shapes
+    assert set(edges) == set(flows)
+    for node_id, el in nodes.items():
+        if etree.QName(el).localname == "subProcess":
+            assert shapes[node_id].get("isExpanded") == "true"
+
+    # every edge starts on its source's bounds and ends on its target's, with no diagonal segment
+    def touches(point, bounds):
+        px, py = point
+        x, y, w, h = bounds
+        return (px in (x, x + w) and y <= py <= y + h) or (py in (y, y + h) and x <= px <= x + w)
+
+    for flow_id, flow in flows.items():
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edges[flow_id].findall("di:waypoint", NS)]
+        assert len(points) >= 2
+        assert touches(points[0], _bounds(shapes[flow.get("sourceRef")])), flow_id
+        assert touches(points[-1], _bounds(shapes[flow.get("targetRef")])), flow_id
+        for a, b in zip(points, points[1:], strict=False):
+            assert a[0] == b[0] or a[1] == b[1], f"{flow_id} has a diagonal segment"
+
+
+@pytest.mark.parametrize("name", list(DIAGRAMS))
+def test_lanes_hold_every_node_where_it_is_drawn(name):
+    """Every flow node except an expanded sub-process is in exactly one lane and drawn inside it.
+
+    SpiffWorkflow gives every node inside an embedded sub-process the sub-process's own lane when it has one,
+    so a sub-process that spans lanes stays out of the lanes and its nodes are listed where they are drawn.
+    """
+    root = _tree(name)
+    process = root.find("bpmn:process", NS)
+    nodes = _flow_nodes(process)
+    shapes = {s.get("bpmnElement"): s for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
+    membership = {}
+    for lane in process.findall("bpmn:laneSet/bpmn:lane", NS):
+        assert re.search(r"[\u4e00-\u9fff]", lane.get("name"))
+        lx, ly, lw, lh = _bounds(shapes[lane.get("id")])
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            assert ref.text not in membership, f"{ref.text} in two lanes"
+            membership[ref.text] = lane.get("id")
+            x, y, w, h = _bounds(shapes[ref.text])
+            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, ref.text
+    sub_processes = {i for i, el in nodes.items() if etree.QName(el).localname == "subProcess"}
+    assert set(membership) == set(nodes) - sub_processes
+
+
+@pytest.mark.parametrize("name", list(DIAGRAMS))
+def test_gateways_have_one_default_and_scripts_are_assignments(name):
+    process = _tree(name).find("bpmn:process", NS)
+    flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    for gateway in process.iter(f"{{{NS['bpmn']}}}exclusiveGateway"):
+        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+        conditional = [f for f in outgoing if f.find("bpmn:conditionExpression", NS) is not None]
+        if not conditional:
+            assert len(outgoing) == 1 and gateway.get("default") is None, gateway.get("id")
+            continue
+        assert gateway.get("default") in {f.get("id") for f in outgoing}, gateway.get("id")
+        assert len(conditional) == len(outgoing) - 1, gateway.get("id")
+    scripts = [el.text for el in process.iter(f"{{{NS['bpmn']}}}script")]
+    scripts += [el.text for el in process.iter(f"{{{NS['spiffworkflow']}}}postScript")]
+    for script in scripts:
+        for line in script.split("\n"):
+            assert re.fullmatch(r"[a-z][a-z_]* = [^=].*", line), line
+            assert "import" not in line and " _" not in line and "(_" not in line
+
+
+def test_events_and_call_activities_xml():
+    loop = _tree("shared/closed_loop.bpmn")
+    error = loop.find("bpmn:error[@id='returned']", NS)
+    assert error.get("name") == "returned"
+    returned = loop.find(".//bpmn:endEvent[@id='handling_returned']/bpmn:errorEventDefinition", NS)
+    assert returned.get("errorRef") == "returned"
+    on_returned = loop.find(".//bpmn:boundaryEvent[@id='on_returned']", NS)
+    assert on_returned.get("attachedToRef") == "handling" and on_returned.get("cancelActivity") is None
+    for boundary, message in (("on_escalate_now", "escalate_now"), ("on_sla_breached", "sla_breached")):
+        event = loop.find(f".//bpmn:boundaryEvent[@id='{boundary}']", NS)
+        assert event.get("attachedToRef") == "handling" and event.get("cancelActivity") is None
+        definition = event.find("bpmn:messageEventDefinition", NS)
+        assert definition.get("messageRef") == message
+        assert definition.findtext(".//spiffworkflow:messageVariable", namespaces=NS) == "escalation"
+    call = loop.find(".//bpmn:callActivity[@id='escalate_case']", NS)
+    assert call.get("calledElement") == "escalate"
+    mi = loop.find(".//bpmn:userTask[@id='co_handle']/bpmn:multiInstanceLoopCharacteristics", NS)
+    assert mi.get("isSequential") == "false"
+    assert mi.findtext("bpmn:loopDataInputRef", namespaces=NS) == "co_departments"
+    assert mi.find("bpmn:inputDataItem", NS).get("id") == "co_department"
+
+    general = _tree("general/general_case.bpmn")
+    signal = general.find("bpmn:signal[@id='withdrawn']", NS)
+    assert signal.findtext(".//spiffworkflow:variableName", namespaces=NS) == "withdrawal"
+    on_withdrawn = general.find(".//bpmn:boundaryEvent[@id='on_withdrawn']", NS)
+    assert on_withdrawn.get("attachedToRef") == "case_work"
+    assert on_withdrawn.find("bpmn:signalEventDefinition", NS).get("signalRef") == "withdrawn"
+    call = general.find(".//bpmn:callActivity[@id='run_closed_loop']", NS)
+    assert call.get("calledElement") == "closed_loop"
+
+
+def test_every_process_parses_on_its_own_with_the_shared_files():
+    shared = {k: v for k, v in FILES.items() if k.startswith("shared/")}
+    assert specs.parse("closed_loop", shared).subprocess_specs.keys() == {"handling", "escalate"}
+    assert specs.parse("escalate", shared).subprocess_specs == {}
+    assert set(specs.parse("general_case", FILES).subprocess_specs) == {"case_work", "closed_loop", "handling",
+                                                                      "escalate"}
