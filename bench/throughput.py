@@ -27,9 +27,10 @@ from workflows import CATALOGUE
 WARMUP = 5
 START = {"severity": "low", "case_type": "dispute", "reporter": "worker"}
 ANSWERS = {  # task name -> (who completes it, form data): the short path to "closed"
-    "register_case": ("leader", {"valid": True, "risk": "low"}),
+    "register_case": ("leader", {"decision": "valid", "risk": "low", "violence": False}),
     "mediate_at_grid": ("leader", {"resolved": True, "outcome": "双方达成和解"}),
     "verify_on_site": ("worker", {"passed": True}),
+    "follow_up": ("leader", {"satisfied": True}),
 }
 
 
@@ -91,7 +92,7 @@ def run_flow(ops, n: int) -> dict:
     """File n cases, then work leader's and worker's inboxes until empty; ms samples per operation."""
     file_case, inbox, complete = ops
     samples = {"file": [timed(file_case, i)[1] for i in range(n)], "list": [], "complete": []}
-    for who in ("leader", "worker"):
+    for who in ("leader", "worker", "leader"):
         while True:
             tasks, ms = timed(inbox, who)
             samples["list"].append(ms)

@@ -18,6 +18,7 @@ class FormField:
     required: bool = True
     choices: tuple[str, ...] = ()
     max_length: int = 2000
+    max_value: int = 10_000
     required_when: tuple[str, tuple] | None = None  # (other field, values that make this one required)
 
     def is_required(self, data: dict) -> bool:
@@ -80,8 +81,8 @@ def _check(f: FormField, value) -> str | None:
     if f.kind == "bool":
         return None if isinstance(value, bool) else "Not a valid boolean."
     if f.kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000
-        return None if ok else "Not a valid whole number between 0 and 10000."
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= f.max_value
+        return None if ok else f"Not a valid whole number between 0 and {f.max_value}."
     if f.kind == "multichoice":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "Not a valid list of strings."

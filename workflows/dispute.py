@@ -1,5 +1,7 @@
-"""矛盾纠纷 dispute: grid mediation first, then the village committee, then the town judicial office."""
+"""矛盾纠纷 dispute: grid mediation first, then the village committee, then the town judicial office;
+violence or threats go to the police at once through the closed loop."""
 from engine.catalogue import CaseType, FormField
+from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
 
 RISKS = ("low", "medium", "high")
 
@@ -16,26 +18,17 @@ DISPUTE = CaseType(
     open311_code="GF-DISPUTE",
     folder="dispute",
     forms={
+        **LOOP_FORMS,
         "register_case": (
-            FormField("valid", "bool", "是否立案", "Valid"),
-            FormField("risk", "choice", "风险等级", "Risk level", choices=RISKS),
-            FormField("reason", "text", "理由", "Reason", required=False, max_length=1000,
-                      required_when=("valid", (False,))),
+            *REGISTER[:3],
+            FormField("risk", "choice", "风险等级", "Risk level", choices=RISKS, required=False,
+                      required_when=("decision", ("valid",))),
+            FormField("violence", "bool", "是否涉及暴力或威胁", "Violence or threats", required=False,
+                      required_when=("decision", ("valid",))),
         ),
         "mediate_at_grid": _MEDIATION,
         "mediate_at_village": _MEDIATION,
         "mediate_at_town": _MEDIATION,
-        "verify_on_site": (
-            FormField("passed", "bool", "核查是否通过", "Passed"),
-            FormField("note", "text", "核查说明", "Note", required=False, max_length=2000),
-        ),
     },
-    stages={
-        "register_case": "registering",
-        "mediate_at_grid": "handling",
-        "mediate_at_village": "handling",
-        "mediate_at_town": "handling",
-        "verify_on_site": "verifying",
-    },
-    outcomes={"closed": "closed", "invalid": "invalid", "referred": "referred"},
+    outcomes=OUTCOMES,
 )

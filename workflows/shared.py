@@ -4,6 +4,8 @@ from engine.catalogue import FormField
 DEPARTMENT_KINDS = ("police", "market", "judicial", "health", "natural_resources", "urban_management",
                     "environment", "work_safety", "petitions", "cdc", "mediation")
 HANDLING_ACTIONS = ("feedback", "return", "extend", "suspend")
+OUTCOMES = {"closed": "closed", "invalid": "invalid", "duplicate": "duplicate", "withdrawn": "withdrawn",
+            "referred": "referred"}
 
 
 def _decision(name_zh: str, name_en: str) -> tuple[FormField, ...]:

@@ -23,7 +23,7 @@ def town_case(client, login, case):
     leader, village = login("leader"), login("village")
     [task] = case["tasks"]
     client.post(f"/api/v1/tasks/{task['id']}/complete", headers=leader,
-                json={"data": {"valid": True, "risk": "high"}})
+                json={"data": {"decision": "valid", "risk": "high", "violence": False}})
     village_task = client.get(f"/api/v1/cases/{case['id']}", headers=leader).json["tasks"][0]
     response = client.post(f"/api/v1/tasks/{village_task['id']}/complete", headers=village,
                            json={"data": {"resolved": False, "outcome": "未果"}})
@@ -70,7 +70,7 @@ def test_claiming_the_registration_task(client, login, case, username):
 @pytest.mark.parametrize("username", IN_TOWN + OTHER_TOWN)
 def test_completing_the_registration_task(client, login, case, username):
     response = client.post(f"/api/v1/tasks/{case['tasks'][0]['id']}/complete", headers=login(username),
-                           json={"data": {"valid": True, "risk": "low"}})
+                           json={"data": {"decision": "valid", "risk": "low", "violence": False}})
     assert response.status_code == CLAIM_REGISTRATION[username], response.json
 
 

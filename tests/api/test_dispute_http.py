@@ -2,6 +2,7 @@
 import pytest
 
 CASE = {"type": "dispute", "title": "邻里噪音纠纷", "description": "楼上夜间装修", "severity": "medium"}
+REGISTER_LOW = {"decision": "valid", "risk": "low", "violence": False}
 
 
 def file(client, headers, body=CASE):
@@ -36,14 +37,15 @@ def test_a_dispute_goes_from_filing_to_closed_over_http(client, login):
     assert case["number"].startswith("350583106-") and case["status"] == "registering"
     [register] = case["tasks"]
     assert (register["name"], register["title"], register["role"]) == ("register_case", "立案登记", "grid_leader")
-    assert [f["name"] for f in register["form"]] == ["valid", "risk", "reason"]
+    assert [f["name"] for f in register["form"]] == ["decision", "reason", "duplicate_of", "risk", "violence"]
 
     assert [t["id"] for t in inbox(client, leader)] == [register["id"]]
     claimed = client.post(f"/api/v1/tasks/{register['id']}/claim", headers=leader)
     assert claimed.status_code == 200 and claimed.json["assignee"] == "leader"
     assert [t["id"] for t in inbox(client, leader, scope="mine")] == [register["id"]]
 
-    case = complete(client, leader, register["id"], {"valid": True, "risk": "medium", "reason": "属实"})
+    case = complete(client, leader, register["id"],
+                    {"decision": "valid", "risk": "medium", "violence": False, "reason": "属实"})
     [grid] = case["tasks"]
     case = complete(client, leader, grid["id"], {"resolved": False, "outcome": "未达成一致"})
     [village_task] = case["tasks"]
@@ -52,10 +54,12 @@ def test_a_dispute_goes_from_filing_to_closed_over_http(client, login):
     [verify] = case["tasks"]
     assert verify["assignee"] == "worker" and verify["status"] == "claimed"
     case = complete(client, worker, verify["id"], {"passed": True, "note": "现场已恢复安宁"})
+    [follow_up] = case["tasks"]
+    case = complete(client, leader, follow_up["id"], {"satisfied": True, "note": "双方满意"})
 
     assert (case["status"], case["outcome"], case["tasks"]) == ("closed", "closed", [])
     kinds = [e["kind"] for e in case["timeline"]]
-    assert kinds[0] == "filed" and kinds[-1] == "closed" and "escalated" in kinds
+    assert kinds[0] == "filed" and kinds[-1] == "closed" and "responsibility_moved" in kinds
     assert all(e["actor"] for e in case["timeline"])
     assert {e["actor"] for e in case["timeline"] if e["kind"] == "completed"} == {"leader", "village", "worker"}
     assert case["timeline"][0]["at"].endswith("+08:00")
@@ -67,8 +71,8 @@ def test_a_dispute_goes_from_filing_to_closed_over_http(client, login):
 def test_completing_a_task_that_is_no_longer_open_answers_409(client, login):
     leader = login("leader")
     [task] = file(client, login("worker"))["tasks"]
-    complete(client, leader, task["id"], {"valid": True, "risk": "low"})
-    again = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"valid": True, "risk": "low"}},
+    complete(client, leader, task["id"], REGISTER_LOW)
+    again = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": REGISTER_LOW},
                         headers=leader)
     assert_error(again, 409)
 
@@ -124,9 +128,9 @@ def test_a_malformed_body_gets_a_json_4xx(client, login, data, content_type):
 def test_bad_form_data_names_each_field(client, login):
     [task] = file(client, login("worker"))["tasks"]
     response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=login("leader"),
-                           json={"data": {"valid": "yes", "risk": "extreme", "colour": 1}})
+                           json={"data": {"decision": "yes", "risk": "extreme", "colour": 1}})
     assert_error(response, 422)
-    assert set(response.json["errors"]) == {"valid", "risk", "colour"}
+    assert set(response.json["errors"]) == {"decision", "risk", "colour"}
 
 
 def test_every_endpoint_but_sign_in_needs_a_valid_token(client):

@@ -42,7 +42,7 @@ def test_two_leaders_claiming_one_task_at_once_exactly_one_wins(deps):
 
 def test_two_completions_of_one_task_at_once_advance_the_case_once(deps):
     leader, village = user_id(deps, "leader"), user_id(deps, "village")
-    data = {"valid": True, "risk": "low"}
+    data = {"decision": "valid", "risk": "low", "violence": False}
     for _ in range(10):
         case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
         task = open_task(deps, case_id)

@@ -10,6 +10,7 @@ from engine.model import Case, Deadline, Grid, Task, TimelineEvent
 from tests.helpers import open_task, user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", description="楼上装修噪音", severity="medium")
+REGISTER_LOW = {"decision": "valid", "risk": "low", "violence": False}
 
 
 def file(deps, who="worker", new=DISPUTE) -> int:
@@ -46,23 +47,25 @@ def test_filing_numbers_the_case_by_town_and_day_and_opens_registration_for_the_
 
 def test_a_dispute_walks_from_filing_through_village_mediation_to_closed(deps):
     case_id = file(deps)
-    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "medium"})
+    complete(deps, case_id, "register_case", "leader", {"decision": "valid", "risk": "medium", "violence": False})
     complete(deps, case_id, "mediate_at_grid", "leader", {"resolved": False, "outcome": "双方各执一词"})
     assert load_case(deps, case_id).responsible_level == 2
     complete(deps, case_id, "mediate_at_village", "village", {"resolved": True, "outcome": "达成协议"})
     verify = open_task(deps, case_id, "verify_on_site")
     assert verify.assignee_id == user_id(deps, "worker") and verify.status == "claimed"
     complete(deps, case_id, "verify_on_site", "worker", {"passed": True})
+    assert load_case(deps, case_id).status == "follow_up"
+    complete(deps, case_id, "follow_up", "leader", {"satisfied": True})
     case = load_case(deps, case_id)
-    assert (case.status, case.outcome, case.escalations) == ("closed", "closed", 1)
+    assert (case.status, case.outcome, case.escalations) == ("closed", "closed", 0)
     assert case.closed_at == deps.clock.now()
     assert kinds(deps, case_id)[-1] == "closed"
-    assert "escalated" in kinds(deps, case_id)
+    assert "responsibility_moved" in kinds(deps, case_id)  # unresolved at the grid: the village takes it
 
 
 def test_an_unresolved_town_mediation_is_referred_and_the_judicial_office_does_it(deps):
     case_id = file(deps)
-    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "high"})
+    complete(deps, case_id, "register_case", "leader", {"decision": "valid", "risk": "high", "violence": False})
     complete(deps, case_id, "mediate_at_village", "village", {"resolved": False, "outcome": "未果"})
     town_task = open_task(deps, case_id, "mediate_at_town")
     assert town_task.department_kind == "judicial" and town_task.department_id is not None
@@ -76,9 +79,9 @@ def test_an_invalid_report_needs_a_reason_and_ends_the_case(deps):
     case_id = file(deps)
     task = open_task(deps, case_id)
     with pytest.raises(ValidationError) as caught:
-        services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": False, "risk": "low"})
+        services.complete_task(deps, user_id(deps, "leader"), task.id, {"decision": "invalid"})
     assert "reason" in caught.value.errors
-    complete(deps, case_id, "register_case", "leader", {"valid": False, "risk": "low", "reason": "重复上报"})
+    complete(deps, case_id, "register_case", "leader", {"decision": "invalid", "reason": "重复上报"})
     assert load_case(deps, case_id).status == "invalid"
 
 
@@ -86,8 +89,8 @@ def test_form_data_with_unknown_or_mistyped_fields_is_refused_and_nothing_change
     case_id = file(deps)
     task = open_task(deps, case_id)
     with pytest.raises(ValidationError) as caught:
-        services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": "yes", "risk": "x", "extra": 1})
-    assert set(caught.value.errors) == {"valid", "risk", "extra"}
+        services.complete_task(deps, user_id(deps, "leader"), task.id, {"decision": "yes", "risk": "x", "extra": 1})
+    assert set(caught.value.errors) == {"decision", "risk", "extra"}
     assert open_task(deps, case_id).status == "open"
     assert kinds(deps, case_id) == ["filed", "task_opened"]
 
@@ -99,7 +102,7 @@ def test_only_one_of_two_leaders_can_claim_a_task(deps):
     with pytest.raises(ConflictError):
         services.claim_task(deps, user_id(deps, "village"), task.id)
     with pytest.raises(ConflictError):
-        services.complete_task(deps, user_id(deps, "village"), task.id, {"valid": True, "risk": "low"})
+        services.complete_task(deps, user_id(deps, "village"), task.id, REGISTER_LOW)
     services.release_task(deps, user_id(deps, "leader"), task.id)
     services.claim_task(deps, user_id(deps, "village"), task.id)
     assert open_task(deps, case_id).assignee_id == user_id(deps, "village")
@@ -108,9 +111,9 @@ def test_only_one_of_two_leaders_can_claim_a_task(deps):
 def test_a_completed_task_cannot_be_completed_again(deps):
     case_id = file(deps)
     task = open_task(deps, case_id)
-    services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": True, "risk": "low"})
+    services.complete_task(deps, user_id(deps, "leader"), task.id, REGISTER_LOW)
     with pytest.raises(ConflictError):
-        services.complete_task(deps, user_id(deps, "leader"), task.id, {"valid": True, "risk": "low"})
+        services.complete_task(deps, user_id(deps, "leader"), task.id, REGISTER_LOW)
 
 
 def test_a_user_of_another_town_cannot_see_or_touch_the_task(deps):
@@ -151,7 +154,7 @@ def test_the_register_reminder_is_a_deadline_row_that_fires_once_and_never_early
 
 def test_completing_the_task_cancels_its_pending_reminder(deps):
     case_id = file(deps)
-    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "low"})
+    complete(deps, case_id, "register_case", "leader", REGISTER_LOW)
     with deps.uow() as uow:
         [deadline] = uow.session.scalars(select(Deadline).where(Deadline.case_id == case_id))
     assert deadline.cancelled_at is not None and deadline.fired_at is None
@@ -160,7 +163,7 @@ def test_completing_the_task_cancels_its_pending_reminder(deps):
 
 def test_the_timeline_is_hash_chained_and_names_every_actor(deps):
     case_id = file(deps)
-    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "low"})
+    complete(deps, case_id, "register_case", "leader", REGISTER_LOW)
     with deps.uow() as uow:
         events = list(uow.session.scalars(
             select(TimelineEvent).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq)))
@@ -175,7 +178,7 @@ def test_the_timeline_is_hash_chained_and_names_every_actor(deps):
 
 def test_the_tasks_projection_keeps_history(deps):
     case_id = file(deps)
-    complete(deps, case_id, "register_case", "leader", {"valid": True, "risk": "low"})
+    complete(deps, case_id, "register_case", "leader", REGISTER_LOW)
     with deps.uow() as uow:
         statuses = dict(uow.session.execute(select(Task.name, Task.status).where(Task.case_id == case_id)).all())
     assert statuses == {"register_case": "completed", "mediate_at_grid": "open"}

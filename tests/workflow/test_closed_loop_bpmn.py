@@ -459,7 +459,7 @@ def test_routing_dmn_has_one_decision_with_first_hit_policy():
         "case_type", "subcategory", "severity"]
     assert [o.get("name") for o in table.findall("dmn:output", ns)] == [
         "lead_department", "co_departments", "dispatch_level", "escalation_level"]
-    assert len(table.findall("dmn:rule", ns)) == 12
+    assert len(table.findall("dmn:rule", ns)) == 13
 
 
 def test_completing_a_task_of_a_cancelled_sub_process_is_a_conflict(spec):

@@ -1,0 +1,589 @@
+"""Proves the case types with a front part of their own on SpiffWorkflow 3.2.0: 两违 illegal construction
+(bpmn/illegal_construction/), 公共卫生 public health (bpmn/public_health/) and, for what they share, 矛盾纠纷 dispute
+(bpmn/dispute/, whose own paths are in test_dispute_bpmn.py). Each type is parsed with all of bpmn/shared/ (the
+closed loop it calls) and driven through engine.specs and engine.runner as the host drives them.
+
+Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
+"""
+import re
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from lxml import etree
+
+from engine import runner, specs
+from engine.errors import ConflictError
+
+BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
+PROCESSES = {"illegal_construction": "illegal_construction", "public_health": "public_health", "dispute": "dispute"}
+DIAGRAMS = {f"{folder}/{folder}.bpmn": process_id for folder, process_id in PROCESSES.items()}
+
+
+def read_files(folder: str) -> dict[str, str]:
+    """Like CaseType.read_files: the type's folder and bpmn/shared/, keyed by path under bpmn/."""
+    return {
+        f"{directory}/{path.name}": path.read_text(encoding="utf-8")
+        for directory in (folder, "shared")
+        for path in sorted((BPMN_ROOT / directory).glob("*.bpmn")) + sorted((BPMN_ROOT / directory).glob("*.dmn"))
+    }
+
+
+# Lanes of every human task, the closed loop's included
+LOOP_LANES = {"dispatch_case": "指挥中心", "handle_case": "主办部门", "co_handle": "协办部门",
+              "approve_extension": "指挥中心", "approve_suspension": "指挥中心", "resume_case": "指挥中心",
+              "review_escalation": "上级督办", "verify_on_site": "上报网格员", "follow_up": "网格长"}
+LANE_OF_TASK = {
+    "illegal_construction": {**LOOP_LANES, "register_case": "网格长", "inspect_site": "城管执法中队",
+                             "issue_stop_work_order": "城管执法中队", "impose_penalty": "执法部门"},
+    "public_health": {**LOOP_LANES, "register_case": "网格长", "triage": "村医", "cdc_response": "疾控中心"},
+    "dispute": {**LOOP_LANES, "register_case": "网格长", "mediate_at_grid": "网格长", "mediate_at_village": "村调委会",
+                "mediate_at_town": "镇司法所"},
+}
+
+START = {"severity": "medium", "reporter": "wang_gridworker", "subcategory": ""}
+WITHDRAWAL = {"reason": "问题已自行解决", "by": "wang_gridworker"}
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return {case_type: specs.parse(process_id, read_files(case_type)) for case_type, process_id in PROCESSES.items()}
+
+
+@pytest.fixture(params=[False, True], ids=["in_memory", "restored"])
+def new_case(request, parsed):
+    def make(case_type, **data):
+        return Case(parsed[case_type], case_type, request.param, {**START, "case_type": case_type, **data})
+
+    return make
+
+
+def scope_level(task):
+    """A fixed `scope_level`, or a `scope_var` the runner resolved (as `scope_level`, or earlier as `scope`)."""
+    props = task.properties
+    value = props.get("scope_level", props.get("scope"))
+    return None if value is None else int(value)
+
+
+def describe(task):
+    props = task.properties
+    return (task.name, props.get("role"), props.get("department"), scope_level(task), props.get("stage"))
+
+
+class Case:
+    """One case; with roundtrip=True the workflow is dumped and restored before every step."""
+
+    def __init__(self, spec, case_type, roundtrip, data):
+        self.spec, self.case_type, self.roundtrip = spec, case_type, roundtrip
+        self.workflow, self.step = runner.start(spec, data)
+        self.happened = list(self.step.happened)
+        self._check_lanes()
+
+    def _workflow(self):
+        if self.roundtrip:
+            self.workflow = runner.restore(self.spec, runner.dump(self.spec, self.workflow))
+        return self.workflow
+
+    def _record(self, step):
+        self.step = step
+        self.happened += step.happened
+        self._check_lanes()
+        return step
+
+    def _check_lanes(self):
+        for task in self.step.ready:
+            assert task.lane == LANE_OF_TASK[self.case_type][task.name], (task.name, task.lane)
+
+    @property
+    def ready(self):
+        return sorted(describe(t) for t in self.step.ready)
+
+    def task(self, name):
+        tasks = [t for t in self.step.ready if t.name == name]
+        assert tasks, f"{name} is not READY; READY: {sorted(t.name for t in self.step.ready)}"
+        return tasks[0]
+
+    def data_of(self, task_name):
+        return self.workflow.get_task_from_id(UUID(self.task(task_name).id)).data
+
+    def complete(self, name, task=None, **data):
+        task = task or self.task(name)
+        return self._record(runner.complete(self._workflow(), task.id, data))
+
+    def message(self, name, payload):
+        return self._record(runner.send_message(self._workflow(), name, payload))
+
+    def signal(self, name, payload):
+        return self._record(runner.send_signal(self._workflow(), name, payload))
+
+    # ---- the usual steps
+    def register(self, decision="valid", **data):
+        fields = {"decision": decision, "reason": "情况属实", "duplicate_of": "", **data}
+        if self.case_type == "dispute":
+            fields = {"risk": "low", "violence": False, **fields}
+        return self.complete("register_case", **fields)
+
+    def dispatch(self, lead, co=()):
+        return self.complete("dispatch_case", lead_department=lead, co_departments=list(co), note="请按时办理")
+
+    def handle(self, result="已处置到位"):
+        return self.complete("handle_case", action="feedback", result=result, reason="", extra_days=0)
+
+    def co_handle(self, department, result="已配合"):
+        [task] = [t for t in self.step.ready if t.name == "co_handle" and t.properties["department"] == department]
+        return self.complete("co_handle", task=task, result=result)
+
+    def verify(self, passed=True, note="现场已整改"):
+        return self.complete("verify_on_site", passed=passed, note=note)
+
+    def follow_up(self, satisfied=True, note="群众满意"):
+        return self.complete("follow_up", satisfied=satisfied, note=note)
+
+    def finish(self):
+        """Verification and follow-up of the closed loop, then the case is closed."""
+        assert self.ready == [VERIFY]
+        self.verify()
+        assert self.ready == [FOLLOW_UP]
+        step = self.follow_up()
+        assert step.completed and step.outcome == "closed" and step.ready == []
+        return step
+
+
+def events(step):
+    """The timeline/counter/outcome entries of a step, without titles."""
+    return [{k: v for k, v in h.items() if k != "title"} for h in step.happened]
+
+
+REGISTER = ("register_case", "grid_leader", None, 3, "registering")
+VERIFY = ("verify_on_site", "grid_worker", None, None, "verifying")
+FOLLOW_UP = ("follow_up", "grid_leader", None, 3, "follow_up")
+INSPECT = ("inspect_site", "liaison", "urban_management", None, "inspecting")
+STOP_WORK = ("issue_stop_work_order", "liaison", "urban_management", None, "stop_work")
+TRIAGE = ("triage", "liaison", "health", None, "triage")
+CDC = ("cdc_response", "liaison", "cdc", None, "handling")
+
+
+def dispatching(level=1):
+    return ("dispatch_case", "supervisor", None, level, "dispatching")
+
+
+def handling(department):
+    return ("handle_case", "liaison", department, None, "handling")
+
+
+def co_handling(department):
+    return ("co_handle", "liaison", department, None, "handling")
+
+
+def penalty(department):
+    return ("impose_penalty", "liaison", department, None, "penalty")
+
+
+# ---------------------------------------------------------------------------------------------
+# 两违 illegal construction
+# ---------------------------------------------------------------------------------------------
+
+def _to_penalty(case, subcategory):
+    case.register(subcategory=subcategory)
+    assert case.ready == [INSPECT]
+    case.complete("inspect_site", confirmed=True, area_m2=180, note="现场确认新建砖混结构两层")
+    assert case.ready == [STOP_WORK]
+    step = case.complete("issue_stop_work_order", order_no="南城管停字〔2024〕017号", note="已当场送达并张贴")
+    assert step.happened == []
+
+
+def test_illegal_construction_on_farmland(new_case):
+    case = new_case("illegal_construction")
+    assert case.ready == [REGISTER]
+    _to_penalty(case, "farmland")
+
+    # the authority DMN: building on farmland is for natural resources
+    assert case.ready == [penalty("natural_resources")]
+    assert case.data_of("impose_penalty")["authority"] == "natural_resources"
+    case.complete("impose_penalty", decision_no="南自然资罚〔2024〕12号", fine_yuan=9000, note="责令限期拆除")
+
+    # the closed loop's dispatch and handling are the demolition stage; urban management co-handles
+    assert case.ready == [dispatching(1)]
+    routed = case.data_of("dispatch_case")
+    assert (routed["lead_department"], routed["co_departments"]) == ("natural_resources", ["urban_management"])
+    assert routed["subcategory"] == "farmland"
+    case.dispatch("natural_resources", ["urban_management"])
+    assert case.ready == [co_handling("urban_management"), handling("natural_resources")]
+    case.handle(result="违建已拆除，复耕完成")
+    case.co_handle("urban_management", result="配合强制拆除")
+
+    step = case.finish()
+    assert events(step) == [{"task": "case_closed", "outcome": "closed"}]
+    assert case.happened == step.happened
+    data = runner.data(case.workflow)
+    assert (data["order_no"], data["decision_no"], data["fine_yuan"]) == ("南城管停字〔2024〕017号",
+                                                                          "南自然资罚〔2024〕12号", 9000)
+
+
+@pytest.mark.parametrize("subcategory,authority,co", [
+    ("farmland", "natural_resources", ["urban_management"]),
+    ("", "urban_management", ["natural_resources"]),
+    ("rooftop", "urban_management", ["natural_resources"]),
+])
+def test_illegal_construction_authority(new_case, subcategory, authority, co):
+    case = new_case("illegal_construction", subcategory=subcategory)
+    _to_penalty(case, subcategory)
+    assert case.ready == [penalty(authority)]
+    case.complete("impose_penalty", decision_no="罚字001号", fine_yuan=5000, note="")
+    routed = case.data_of("dispatch_case")
+    assert (routed["lead_department"], routed["co_departments"]) == (authority, co)
+
+
+def test_illegal_construction_not_founded(new_case):
+    case = new_case("illegal_construction")
+    case.register()
+    step = case.complete("inspect_site", confirmed=False, area_m2=0, note="现场为临时堆放，无违法建设")
+    assert step.completed and step.outcome == "invalid" and step.ready == []
+    assert events(step) == [{"task": "case_unfounded", "outcome": "invalid", "timeline": "unfounded",
+                             "reason": "现场为临时堆放，无违法建设"}]
+    assert case.workflow.waiting_events() == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 公共卫生 public health
+# ---------------------------------------------------------------------------------------------
+
+def triage(case, cluster=False, fever=False, food_related=False):
+    return case.complete("triage", cluster=cluster, fever=fever, food_related=food_related,
+                         assessment="村医入户研判")
+
+
+def test_public_health_food_related_is_co_handled_by_market_supervision(new_case):
+    case = new_case("public_health")
+    case.register()
+    assert case.ready == [TRIAGE]
+    step = triage(case, food_related=True)
+    assert step.happened == []
+
+    assert case.ready == [dispatching(1)]
+    routed = case.data_of("dispatch_case")
+    assert routed["subcategory"] == "food"
+    assert (routed["lead_department"], routed["co_departments"]) == ("health", ["market"])
+    case.dispatch("health", ["market"])
+    assert case.ready == [co_handling("market"), handling("health")]
+    case.co_handle("market", result="已封存可疑食品并抽检")
+    case.handle(result="病人已送医，症状缓解")
+    case.finish()
+    assert "cdc_response" not in [h["task"] for h in case.happened]
+
+
+def test_public_health_plain_case_goes_through_the_loop(new_case):
+    case = new_case("public_health", subcategory="sanitation")
+    case.register()
+    triage(case)
+    assert case.ready == [dispatching(1)]
+    routed = case.data_of("dispatch_case")
+    assert (routed["subcategory"], routed["lead_department"], routed["co_departments"]) == ("sanitation", "health", [])
+    case.dispatch("health")
+    assert case.ready == [handling("health")]
+    case.handle()
+    case.finish()
+
+
+@pytest.mark.parametrize("cluster,fever", [(True, False), (False, True), (True, True)])
+def test_public_health_cluster_or_fever_calls_the_cdc_alongside_the_loop(new_case, cluster, fever):
+    case = new_case("public_health")
+    case.register()
+    triage(case, cluster=cluster, fever=fever)
+    assert case.ready == [CDC, dispatching(1)]
+    assert case.task("cdc_response").lane == "疾控中心"
+
+    case.complete("cdc_response", result="已流调采样，密接居家观察")
+    assert case.ready == [dispatching(1)]
+    case.dispatch("health")
+    case.handle()
+    case.finish()
+
+
+def test_public_health_case_closes_when_the_cdc_reports_after_the_loop(new_case):
+    case = new_case("public_health")
+    case.register()
+    triage(case, cluster=True, food_related=True)
+    assert case.ready == [CDC, dispatching(1)]
+    case.dispatch("health", ["market"])
+    assert case.ready == [CDC, co_handling("market"), handling("health")]
+    case.handle()
+    case.co_handle("market")
+    case.verify()
+    step = case.follow_up()
+    assert not step.completed and case.ready == [CDC]  # the loop closed; the case waits for the CDC
+
+    step = case.complete("cdc_response", result="疫情已控制")
+    assert step.completed and step.outcome == "closed" and step.ready == []
+    assert events(step) == [{"task": "joint_work_done", "outcome": "closed"}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared by the three types: registration and withdrawal
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case_type", list(PROCESSES))
+@pytest.mark.parametrize("decision,outcome,end", [("invalid", "invalid", "case_invalid"),
+                                                  ("duplicate", "duplicate", "case_duplicate")])
+def test_registration_can_end_the_case(new_case, case_type, decision, outcome, end):
+    case = new_case(case_type)
+    assert case.ready == [REGISTER]
+    step = case.register(decision, reason="不属于受理范围", duplicate_of="NA-2024-000123")
+    assert step.completed and step.outcome == outcome and step.ready == []
+    assert events(step) == [{"task": end, "outcome": outcome}]
+    assert case.workflow.waiting_events() == []
+
+
+def _registration(case):
+    assert case.ready == [REGISTER]
+
+
+def _middle(case):
+    if case.case_type == "illegal_construction":
+        _to_penalty(case, "farmland")
+        assert case.ready == [penalty("natural_resources")]
+    elif case.case_type == "public_health":
+        case.register()
+        triage(case, cluster=True, food_related=True)
+        case.dispatch("health", ["market"])
+        assert case.ready == [CDC, co_handling("market"), handling("health")]
+    else:
+        case.register(risk="low")
+        case.complete("mediate_at_grid", resolved=False, outcome="双方分歧较大")
+        assert [t[0] for t in case.ready] == ["mediate_at_village"]
+
+
+def _verification(case):
+    if case.case_type == "illegal_construction":
+        _to_penalty(case, "")
+        case.complete("impose_penalty", decision_no="罚字002号", fine_yuan=3000, note="")
+        case.dispatch("urban_management")
+        case.handle()
+    elif case.case_type == "public_health":
+        case.register()
+        triage(case)
+        case.dispatch("health")
+        case.handle()
+    else:
+        case.register(risk="high")
+        case.complete("mediate_at_village", resolved=True, outcome="达成调解协议")
+    assert case.ready == [VERIFY]
+
+
+@pytest.mark.parametrize("case_type", list(PROCESSES))
+@pytest.mark.parametrize("reach", [_registration, _middle, _verification],
+                         ids=["registration", "middle", "verification"])
+def test_withdrawal_at_any_stage(new_case, case_type, reach):
+    case = new_case(case_type)
+    reach(case)
+    open_tasks = list(case.step.ready)
+    step = case.signal("withdrawn", WITHDRAWAL)
+    assert step.completed and step.outcome == "withdrawn" and step.ready == []
+    assert events(step) == [{"task": "case_withdrawn", "outcome": "withdrawn", "timeline": "withdrawn",
+                             "reason": WITHDRAWAL["reason"]}]
+    assert case.workflow.waiting_events() == []
+    for task in open_tasks:  # every task that was open is gone
+        with pytest.raises(ConflictError):
+            case.complete(task.name, task=task)
+    with pytest.raises(ConflictError):
+        case.signal("withdrawn", WITHDRAWAL)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsed specs: properties and decisions
+# ---------------------------------------------------------------------------------------------
+
+USER_TASK_PROPERTIES = {
+    "illegal_construction": {
+        "register_case": {"role": "grid_leader", "scope_level": "3", "stage": "registering"},
+        "inspect_site": {"role": "liaison", "department": "urban_management", "stage": "inspecting"},
+        "issue_stop_work_order": {"role": "liaison", "department": "urban_management", "stage": "stop_work"},
+        "impose_penalty": {"role": "liaison", "department_var": "authority", "stage": "penalty"},
+    },
+    "public_health": {
+        "register_case": {"role": "grid_leader", "scope_level": "3", "stage": "registering"},
+        "triage": {"role": "liaison", "department": "health", "stage": "triage"},
+        "cdc_response": {"role": "liaison", "department": "cdc", "stage": "handling"},
+    },
+}
+CALL_ACTIVITIES = {
+    "illegal_construction": {"run_closed_loop"},
+    "public_health": {"run_closed_loop", "run_closed_loop_urgent"},
+    "dispute": {"run_closed_loop_police"},
+}
+COMMON_PROPERTIES = {
+    "case_withdrawn": {"outcome": "withdrawn", "timeline": "withdrawn", "reason_var": "withdrawal.reason"},
+    "case_invalid": {"outcome": "invalid"},
+    "case_duplicate": {"outcome": "duplicate"},
+}
+
+
+def _all_task_specs(spec):
+    found = dict(spec.spec.task_specs)
+    found.update(spec.subprocess_specs["case_work"].task_specs)
+    return found
+
+
+@pytest.mark.parametrize("case_type", list(PROCESSES))
+def test_specs_carry_the_contract(parsed, case_type):
+    spec = parsed[case_type]
+    assert {"case_work", "closed_loop", "escalate"} <= set(spec.subprocess_specs)
+    task_specs = _all_task_specs(spec)
+    for name, props in {**USER_TASK_PROPERTIES.get(case_type, {}), **COMMON_PROPERTIES}.items():
+        assert task_specs[name].extensions["properties"] == props, name
+    for name in CALL_ACTIVITIES[case_type]:
+        assert task_specs[name].spec == "closed_loop"
+    withdrawn = task_specs["on_withdrawn"]
+    assert withdrawn.cancel_activity and withdrawn.event_definition.name == "withdrawn"
+    assert withdrawn.event_definition.variable == "withdrawal"
+
+
+def test_illegal_construction_authority_decision(parsed):
+    decide = _all_task_specs(parsed["illegal_construction"])["decide_authority"]
+    assert decide.extensions["calledDecisionId"] == "illegal_construction_authority"
+    assert decide.dmnEngine.decision_table.id == "illegal_construction_authority_table"
+
+
+def test_public_health_classifies_food_cases(parsed):
+    classify = _all_task_specs(parsed["public_health"])["classify"]
+    assert classify.script == 'subcategory = "food" if food_related else subcategory'
+    assert classify.extensions.get("properties", {}) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagrams
+# ---------------------------------------------------------------------------------------------
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+FLOW_NODE_TAGS = {"startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
+                  "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
+                  "intermediateThrowEvent", "task", "manualTask", "serviceTask", "inclusiveGateway", "receiveTask",
+                  "sendTask", "eventBasedGateway"}
+
+
+def _tree(name):
+    return etree.parse(str(BPMN_ROOT / name)).getroot()
+
+
+def _flow_nodes(process):
+    elements = process.iter(f"{{{NS['bpmn']}}}*")
+    return {el.get("id"): el for el in elements if etree.QName(el).localname in FLOW_NODE_TAGS}
+
+
+def _bounds(shape):
+    b = shape.find("dc:Bounds", NS)
+    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def _inside(inner, outer):
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return ox <= x and x + w <= ox + ow and oy <= y and y + h <= oy + oh
+
+
+@pytest.mark.parametrize("name", list(DIAGRAMS))
+def test_diagram_has_a_shape_per_flow_node_and_an_edge_per_sequence_flow(name):
+    root = _tree(name)
+    process = root.find("bpmn:process", NS)
+    assert process.get("id") == DIAGRAMS[name]
+    assert re.search(r"[\u4e00-\u9fff]", process.get("name"))
+    nodes = _flow_nodes(process)
+    flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    for element_id in {**nodes, **flows}:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", element_id), element_id
+    for node_id, el in nodes.items():
+        assert re.search(r"[\u4e00-\u9fff]", el.get("name", "")), f"{node_id} needs a Chinese name"
+
+    collaboration = root.find("bpmn:collaboration", NS)
+    participant = collaboration.find("bpmn:participant", NS)
+    assert participant.get("processRef") == DIAGRAMS[name]
+    plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
+    assert plane.get("bpmnElement") == collaboration.get("id")
+    shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e for e in plane.findall("bpmndi:BPMNEdge", NS)}
+    lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
+    assert set(shapes) == set(nodes) | {lane.get("id") for lane in lanes} | {participant.get("id")}
+    assert set(edges) == set(flows)
+    for shape in shapes.values():
+        assert shape.find("dc:Bounds", NS) is not None
+
+    # nodes of the embedded sub-process are drawn inside it, boundary events on their host's border
+    for sub in (el for el in nodes.values() if etree.QName(el).localname == "subProcess"):
+        assert shapes[sub.get("id")].get("isExpanded") == "true"
+        for child in _flow_nodes(sub):
+            if child != sub.get("id") and nodes[child].get("attachedToRef") is None:
+                assert _inside(_bounds(shapes[child]), _bounds(shapes[sub.get("id")])), child
+    for node_id, el in nodes.items():
+        if el.get("attachedToRef"):
+            x, y, w, h = _bounds(shapes[node_id])
+            hx, hy, hw, hh = _bounds(shapes[el.get("attachedToRef")])
+            cx, cy = x + w / 2, y + h / 2
+            on_border = (cx in (hx, hx + hw) and hy <= cy <= hy + hh) or (cy in (hy, hy + hh) and hx <= cx <= hx + hw)
+            assert on_border, node_id
+
+    def touches(point, bounds):
+        px, py = point
+        x, y, w, h = bounds
+        return (px in (x, x + w) and y <= py <= y + h) or (py in (y, y + h) and x <= px <= x + w)
+
+    for flow_id, flow in flows.items():
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edges[flow_id].findall("di:waypoint", NS)]
+        assert len(points) >= 2
+        assert touches(points[0], _bounds(shapes[flow.get("sourceRef")])), flow_id
+        assert touches(points[-1], _bounds(shapes[flow.get("targetRef")])), flow_id
+        for a, b in zip(points, points[1:], strict=False):
+            assert a[0] == b[0] or a[1] == b[1], f"{flow_id} has a diagonal segment"
+
+
+@pytest.mark.parametrize("name", list(DIAGRAMS))
+def test_lanes_hold_every_node_where_it_is_drawn(name):
+    """Every flow node but the embedded sub-process is in exactly one lane and drawn inside it.
+
+    SpiffWorkflow gives every node of an embedded sub-process the sub-process's lane when it has one, so
+    `case_work`, which spans the lanes, is in none and its nodes are listed where they are drawn.
+    """
+    root = _tree(name)
+    process = root.find("bpmn:process", NS)
+    nodes = _flow_nodes(process)
+    shapes = {s.get("bpmnElement"): s for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
+    pool = _bounds(shapes[root.find("bpmn:collaboration/bpmn:participant", NS).get("id")])
+    membership = {}
+    for lane in process.findall("bpmn:laneSet/bpmn:lane", NS):
+        assert re.search(r"[\u4e00-\u9fff]", lane.get("name"))
+        assert shapes[lane.get("id")].get("isHorizontal") == "true"
+        assert _inside(_bounds(shapes[lane.get("id")]), pool)
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            assert ref.text not in membership, f"{ref.text} in two lanes"
+            membership[ref.text] = lane.get("id")
+            assert _inside(_bounds(shapes[ref.text]), _bounds(shapes[lane.get("id")])), ref.text
+    assert set(membership) == set(nodes) - {"case_work"}
+
+
+@pytest.mark.parametrize("name", list(DIAGRAMS))
+def test_gateways_have_one_default_and_scripts_are_one_line_assignments(name):
+    process = _tree(name).find("bpmn:process", NS)
+    flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    for gateway in process.iter(f"{{{NS['bpmn']}}}exclusiveGateway"):
+        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+        conditional = [f for f in outgoing if f.find("bpmn:conditionExpression", NS) is not None]
+        if not conditional:
+            assert len(outgoing) == 1 and gateway.get("default") is None, gateway.get("id")
+            continue
+        assert gateway.get("default") in {f.get("id") for f in outgoing}, gateway.get("id")
+        assert len(conditional) == len(outgoing) - 1, gateway.get("id")
+    for gateway in process.iter(f"{{{NS['bpmn']}}}parallelGateway"):
+        for flow in flows.values():
+            if flow.get("sourceRef") == gateway.get("id"):
+                assert flow.find("bpmn:conditionExpression", NS) is None
+    scripts = [el.text for el in process.iter(f"{{{NS['bpmn']}}}script")]
+    for tag in ("preScript", "postScript"):
+        scripts += [el.text for el in process.iter(f"{{{NS['spiffworkflow']}}}{tag}")]
+    for script in scripts:
+        assert re.fullmatch(r"[a-z][a-z_]* = [^=\n]+", script), script
+        assert "import" not in script and not re.search(r"(^|\W)_", script), script
