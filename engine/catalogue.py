@@ -66,6 +66,8 @@ def clean_form(fields: tuple[FormField, ...], data: dict) -> dict:
         if data.get(f.name) in (None, "", []):
             if f.is_required(data):
                 errors[f.name] = ["Missing data for required field."]
+            elif data.get(f.name) == [] and f.kind == "multichoice":
+                cleaned[f.name] = []  # an explicit "none", e.g. no co-handling departments
             continue
         problem = _check(f, data[f.name])
         if problem:

@@ -12,6 +12,9 @@ from engine.runner import ReadyTask, Step
 
 OPEN = ("open", "claimed")
 COUNTERS = ("returns", "reworks", "extensions", "escalations", "dissatisfied")
+# With tasks open in parallel, the case shows the stage furthest from done.
+STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediating", "dispatching", "escalated",
+          "extension_review", "suspension_review", "suspended", "handling", "verifying", "follow_up")
 
 
 def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
@@ -36,14 +39,14 @@ def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]
         timeline.append(session, case.id, now, actor, "closed", reason=step.outcome,
                         payload={"status": case.status, "outcome": step.outcome})
     elif step.ready:
-        first = step.ready[0]
-        case.status = first.properties.get("stage") or case_type.stages.get(first.name, "handling")
+        stages = [r.properties.get("stage") or case_type.stages.get(r.name, "handling") for r in step.ready]
+        case.status = min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
     if opened and filing:
         scope = session.get(Grid, opened[0].grid_id)
         case.responsible_grid_id, case.responsible_level = scope.id, scope.level
     elif opened:
         escalating = any(h.get("counter") == "escalations" for h in step.happened)
-        _move_responsibility(session, case, opened[0], now, escalating)
+        _move_responsibility(session, case, opened[0], now, escalating, actor)
     case.updated_at = now
     return _sync_timers(session, case, step, now)
 
@@ -108,18 +111,18 @@ def _plain(happening: dict) -> dict:
             for k, v in happening.items()}
 
 
-def _move_responsibility(session, case, task: Task, now, escalating: bool):
-    """The case is now the business of the grid where its newest task sits; an escalation says so."""
+def _move_responsibility(session, case, task: Task, now, escalating: bool, actor):
+    """The case is now the business of the grid where its newest task sits; an escalation says so,
+    in the name of whoever escalated (the system when the SLA clock did)."""
     scope = session.get(Grid, task.grid_id)
     if scope.id == case.responsible_grid_id:
         return
     before = session.get(Grid, case.responsible_grid_id)
     kind = "escalated" if escalating and scope.level < before.level else "responsibility_moved"
     case.responsible_grid_id, case.responsible_level = scope.id, scope.level
-    timeline.append(session, case.id, now, None, kind, task_id=task.id, reason=task.title, payload={
-        "from_grid": before.code, "from_level": before.level, "to_grid": scope.code,
-        "to_level": scope.level,
-    })
+    moved = {"from_grid": before.code, "from_level": before.level, "to_grid": scope.code, "to_level": scope.level}
+    timeline.append(session, case.id, now, actor if escalating else None, kind, task_id=task.id,
+                    reason=task.title, payload=moved)
 
 
 def _sync_timers(session, case, step: Step, now) -> list[Deadline]:

@@ -182,3 +182,37 @@ def test_the_tasks_projection_keeps_history(deps):
     with deps.uow() as uow:
         statuses = dict(uow.session.execute(select(Task.name, Task.status).where(Task.case_id == case_id)).all())
     assert statuses == {"register_case": "completed", "mediate_at_grid": "open"}
+
+
+def test_a_supervisor_escalates_a_stuck_dispute_from_the_grid_to_the_village_and_then_the_town(deps):
+    case_id = file(deps)
+    complete(deps, case_id, "register_case", "leader", REGISTER_LOW)
+    services.escalate_case(deps, user_id(deps, "supervisor"), case_id, "网格调解久拖不决")
+    assert open_task(deps, case_id).name == "mediate_at_village"
+    services.escalate_case(deps, user_id(deps, "supervisor"), case_id, "村级调解仍无进展")
+    town = open_task(deps, case_id, "mediate_at_town")
+    case = load_case(deps, case_id)
+    assert (case.escalations, case.responsible_level) == (2, 1) and town.department_kind == "judicial"
+    with deps.uow() as uow:
+        events = uow.session.scalars(select(TimelineEvent).where(
+            TimelineEvent.case_id == case_id, TimelineEvent.kind.in_(("escalated", "escalation_requested")))
+            .order_by(TimelineEvent.seq)).all()
+    assert [(e.kind, e.actor) for e in events] == [("escalation_requested", "supervisor"), ("escalated", "supervisor"),
+                                                   ("escalation_requested", "supervisor"), ("escalated", "supervisor")]
+    assert events[0].reason == "网格调解久拖不决"
+
+
+@pytest.mark.parametrize("stage", ["registering", "mediating", "verifying"])
+def test_the_reporter_withdraws_a_dispute_at_any_stage(deps, stage):
+    case_id = file(deps)
+    if stage != "registering":
+        complete(deps, case_id, "register_case", "leader", REGISTER_LOW)
+    if stage == "verifying":
+        complete(deps, case_id, "mediate_at_grid", "leader", {"resolved": True, "outcome": "和解"})
+    assert load_case(deps, case_id).status == stage
+    services.withdraw_case(deps, user_id(deps, "worker"), case_id, "双方已私下和解")
+    case = load_case(deps, case_id)
+    assert (case.status, case.outcome) == ("withdrawn", "withdrawn")
+    with deps.uow() as uow:
+        assert uow.session.scalars(select(Task.status).where(Task.case_id == case_id,
+                                                             Task.status.in_(("open", "claimed")))).all() == []
