@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from engine import runner, timeline, versions
+from engine import clocks, runner, timeline, versions
 from engine.deps import Deps
 from engine.errors import ValidationError
 from engine.model import Case, ProcessVersion
@@ -71,7 +71,8 @@ def _migrate_one(deps: Deps, case_id: int, target_id: int, report: MigrationRepo
         timeline.append(session, case.id, now, None, "migrated", payload={
             "from_version": case.process_version.content_hash[:12], "to_version": target.content_hash[:12]})
         case.process_version_id, case.state = target.id, runner.dump(new, workflow)
-        created = apply_step(session, case, deps.catalogue[case.type], step, now, None)
+        created = apply_step(session, case, deps.catalogue[case.type], step, now, None, new,
+                             clocks.calendar(session, deps.timezone))
         if created:
             uow.after_commit(lambda: deps.scheduler.schedule([(d.id, d.due_at) for d in created]))
         uow.commit()

@@ -1,7 +1,7 @@
 """RQ entry points. Jobs take ids only; the worker hands this module its dependencies at start."""
 import logging
 
-from engine import services
+from engine import firing
 from engine.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -15,9 +15,9 @@ def configure(deps: Deps) -> None:
 
 def fire_deadline(deadline_id: int) -> str:
     """Fire a deadline once; a job woken before the due time puts itself back for the due time."""
-    result = services.fire_deadline(_deps, deadline_id)
+    result = firing.fire_deadline(_deps, deadline_id)
     if result == "early":
-        due = services.deadline_due_at(_deps, deadline_id)
+        due = firing.deadline_due_at(_deps, deadline_id)
         if due is not None:
             _deps.scheduler.schedule([(deadline_id, due)])
     return result
@@ -25,7 +25,7 @@ def fire_deadline(deadline_id: int) -> str:
 
 def sweep() -> int:
     """Queue every due deadline that has not fired (lost jobs, Redis restarts, downtime)."""
-    due = services.due_deadlines(_deps)
+    due = firing.due_deadlines(_deps)
     if due:
         _deps.scheduler.fire_now([deadline_id for deadline_id, _ in due])
     return len(due)

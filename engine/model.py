@@ -1,9 +1,10 @@
 """Tables. Models hold data only: they never query, read config or call now()."""
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -191,13 +192,75 @@ class Deadline(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
+    clock_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_clocks.id", name="fk_deadlines_clock_id_sla_clocks"), index=True)
+    fraction: Mapped[float | None] = mapped_column(Float)  # of the clock's limit, for warnings and breaches
     key: Mapped[str] = mapped_column(String(120))  # stable within a case, e.g. "timer:<task uuid>"
-    kind: Mapped[str] = mapped_column(String(20))  # timer, warning, breach
+    kind: Mapped[str] = mapped_column(String(20))  # timer, warning, breach, supervision
     name: Mapped[str] = mapped_column(String(80))
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+
+
+class SlaClock(Base):
+    """A time limit running for a step (a task name) or for the whole case, in business time."""
+
+    __tablename__ = "sla_clocks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    step: Mapped[str] = mapped_column(String(80))  # a task name, or "case"
+    amount: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(20))
+    policy: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    generation: Mapped[int] = mapped_column(default=0)  # bumped whenever the due time moves
+    explanation: Mapped[dict]
+
+
+class SupervisionOrder(Base):
+    """督办: issued when a limit is breached, with a deadline of its own for the answer."""
+
+    __tablename__ = "supervision_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))  # the level that supervises
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # open, answered
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An in-app notice for one user (warnings, breaches, supervision orders)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class Holiday(Base):
+    """An admin's override of the official calendar: a holiday, or a make-up working day."""
+
+    __tablename__ = "holidays"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # holiday, workday
+    name: Mapped[str] = mapped_column(String(100), default="")
 
 
 class TimelineEvent(Base):

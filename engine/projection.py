@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import clocks, timeline
 from engine import grid as grids
-from engine import timeline
 from engine.catalogue import CaseType
 from engine.model import Case, Deadline, Grid, Task, User
 from engine.runner import ReadyTask, Step
@@ -17,15 +17,27 @@ STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediat
           "extension_review", "suspension_review", "suspended", "handling", "verifying", "follow_up")
 
 
+def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
+           scheduled: tuple = ()) -> None:
+    """Project the engine run, commit, and after the commit hand every new deadline to the scheduler."""
+    created = [*apply_step(uow.session, case, deps.catalogue[case.type], step, now, actor, spec,
+                           clocks.calendar(uow.session, deps.timezone), filing), *scheduled]
+    schedule = [(d.id, d.due_at) for d in created]
+    if schedule:
+        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
+    uow.commit()
+
+
 def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
-               actor: User | None, filing: bool = False) -> list[Deadline]:
+               actor: User | None, spec, cal, filing: bool = False) -> list[Deadline]:
     """Project `step` onto the case's rows; returns the deadlines that need scheduling.
 
     The first tasks of a new case set its responsible grid quietly; later moves go on the timeline with
     the task that caused them, as `escalated` when the process counted an escalation in the same run.
     """
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
-        return _apply(session, case, case_type, step, now, actor, filing)
+        timers = _apply(session, case, case_type, step, now, actor, filing)
+        return timers + clocks.sync(session, spec, case, step.happened, now, cal)
 
 
 def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:

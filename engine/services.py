@@ -9,8 +9,8 @@ from engine import grid as grids
 from engine.catalogue import CaseType, clean_form
 from engine.deps import Deps
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
-from engine.model import Case, Deadline, Grid, Task, User
-from engine.projection import apply_step
+from engine.model import Case, Grid, Task, User
+from engine.projection import finish
 
 SEVERITIES = ("low", "medium", "high")
 
@@ -58,7 +58,7 @@ def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
         timeline.append(session, case.id, now, actor, "filed", payload={
             "type": case.type, "title": case.title, "severity": case.severity, "grid": place.code,
             "number": case.number, "process_version": version.content_hash[:12]})
-        _finish(deps, uow, case, case_type, step, now, actor, filing=True)
+        finish(deps, uow, case, spec, step, now, actor, filing=True)
         return case.id
 
 
@@ -108,7 +108,7 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict) -> int:
                         reason=cleaned.get("reason") or cleaned.get("outcome") or cleaned.get("note"),
                         payload={"task": task.name, "title": task.title, "data": cleaned})
         case.state = runner.dump(spec, workflow)
-        _finish(deps, uow, case, case_type, step, now, actor)
+        finish(deps, uow, case, spec, step, now, actor)
         return case.id
 
 
@@ -143,52 +143,7 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
         step = send(workflow, event, {"reason": reason.strip(), "by": actor.username})
         timeline.append(session, case.id, now, actor, event, reason=reason.strip(), payload={"event": event})
         case.state = runner.dump(spec, workflow)
-        _finish(deps, uow, case, _case_type(deps, case.type), step, now, actor)
-
-
-def fire_deadline(deps: Deps, deadline_id: int) -> str:
-    """Act on a due deadline once: advance the case's workflow. Returns fired, early or done."""
-    with deps.uow() as uow:
-        session, now = uow.session, deps.clock.now()
-        deadline = session.get(Deadline, deadline_id)
-        if deadline is None:
-            return "done"
-        case = _lock_case(session, deadline.case_id)
-        session.refresh(deadline)
-        if deadline.fired_at or deadline.cancelled_at:
-            return "done"
-        if now < deadline.due_at:
-            return "early"
-        deadline.attempts += 1
-        spec = versions.spec_of(deps.specs, case.process_version)
-        workflow = runner.restore(spec, case.state)
-        step = runner.advance(workflow)
-        if any(f"timer:{t.task_id}" == deadline.key for t in step.timers):
-            uow.commit()  # the workflow's own clock has not reached it yet: try again later
-            return "early"
-        deadline.fired_at = now
-        case.state = runner.dump(spec, workflow)
-        _finish(deps, uow, case, _case_type(deps, case.type), step, now, None)
-        return "fired"
-
-
-def due_deadlines(deps: Deps, limit: int = 1000) -> list[tuple[int, object]]:
-    """Pending deadlines that are due now: what the sweep hands back to the queue."""
-    with deps.uow() as uow:
-        rows = uow.session.execute(
-            select(Deadline.id, Deadline.due_at)
-            .where(Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None),
-                   Deadline.due_at <= deps.clock.now())
-            .order_by(Deadline.due_at).limit(limit))
-        return [(row.id, row.due_at) for row in rows]
-
-
-def _finish(deps, uow, case, case_type, step, now, actor, filing=False):
-    created = apply_step(uow.session, case, case_type, step, now, actor, filing)
-    schedule = [(d.id, d.due_at) for d in created]
-    if schedule:
-        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
-    uow.commit()
+        finish(deps, uow, case, spec, step, now, actor)
 
 
 def _case_type(deps: Deps, code: str) -> CaseType:
@@ -249,12 +204,3 @@ def _locked_task(session: Session, actor_id: int, task_id: str):
     if task.status not in ("open", "claimed"):
         raise ConflictError(f"the task is already {task.status}")
     return actor, task, case
-
-
-def deadline_due_at(deps: Deps, deadline_id: int):
-    """When a pending deadline is due, or None once it has fired or been cancelled."""
-    with deps.uow() as uow:
-        deadline = uow.session.get(Deadline, deadline_id)
-        if deadline is None or deadline.fired_at or deadline.cancelled_at:
-            return None
-        return deadline.due_at

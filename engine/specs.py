@@ -7,6 +7,7 @@ from this cache on restore, so a case row never repeats the diagram.
 import copy
 import hashlib
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from uuid import UUID
 
 from lxml import etree
@@ -18,6 +19,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.errors import ProcessError
+from engine.sandbox import restricted_script_engine
 
 
 def content_hash(files: dict[str, str]) -> str:
@@ -37,24 +39,37 @@ class ProcessSpec:
     spec: object
     subprocess_specs: dict
     serializer: BpmnWorkflowSerializer = field(repr=False)
+    decisions: dict = field(default_factory=dict, repr=False)  # decision id -> DMN engine, for the host
+
+    def decide(self, decision_id: str, context: dict) -> dict:
+        """Evaluate one of the version's DMN tables outside any workflow (the SLA policy, say)."""
+        if decision_id not in self.decisions:
+            raise ProcessError(f"no decision table {decision_id!r} in process {self.process_id!r}")
+        task = SimpleNamespace(data=dict(context), workflow=SimpleNamespace(script_engine=restricted_script_engine()))
+        try:
+            return dict(self.decisions[decision_id].result(task))
+        except SpiffWorkflowException as exc:
+            raise ProcessError(f"decision {decision_id!r} failed: {exc}") from exc
 
 
 def parse(process_id: str, files: dict[str, str]) -> ProcessSpec:
     """Parse and validate BPMN (*.bpmn) and DMN (*.dmn) text; raise ProcessError if invalid."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    decision_ids = []
     try:
         for name, text in sorted(files.items()):
             tree = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False))
             if name.endswith(".dmn"):
-                add_dmn_decisions(parser, tree, name)
+                decision_ids += add_dmn_decisions(parser, tree, name)
             else:
                 parser.add_bpmn_xml(tree, filename=name)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+        decisions = {d: parser.get_engine(d, None) for d in decision_ids}
     except (SpiffWorkflowException, etree.XMLSyntaxError, KeyError, ValueError) as exc:
         raise ProcessError(f"process {process_id!r} is invalid: {exc}") from exc
     return ProcessSpec(process_id, content_hash(files), spec, subprocess_specs,
-                       _serializer(spec, subprocess_specs))
+                       _serializer(spec, subprocess_specs), decisions)
 
 
 def add_dmn_decisions(parser: SpiffBpmnParser, root, filename: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Small helpers shared by tests: find demo users and open tasks."""
 from sqlalchemy import select
 
-from engine.model import Task, User
+from engine.model import Deadline, Task, User
 
 
 def user_id(deps, username: str) -> int:
@@ -18,3 +18,12 @@ def open_task(deps, case_id: int, name: str | None = None) -> Task:
     if name:
         assert tasks[0].name == name
     return tasks[0]
+
+
+def timer_deadline(deps, case_id: int):
+    """The (id, due_at) of the case's one pending BPMN timer deadline."""
+    with deps.uow() as uow:
+        [row] = uow.session.execute(select(Deadline.id, Deadline.due_at).where(
+            Deadline.case_id == case_id, Deadline.kind == "timer", Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None))).all()
+    return row.id, row.due_at

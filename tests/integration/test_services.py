@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import services, timeline
+from engine import firing, services, timeline
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.model import Case, Deadline, Grid, Task, TimelineEvent
-from tests.helpers import open_task, user_id
+from tests.helpers import open_task, timer_deadline, user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", description="楼上装修噪音", severity="medium")
 REGISTER_LOW = {"decision": "valid", "risk": "low", "violence": False}
@@ -139,13 +139,13 @@ def test_reporting_outside_ones_own_grid_or_with_bad_values_is_refused(deps):
 
 def test_the_register_reminder_is_a_deadline_row_that_fires_once_and_never_early(deps, clock):
     case_id = file(deps)
-    [(deadline_id, due_at)] = deps.scheduler.scheduled
+    deadline_id, due_at = timer_deadline(deps, case_id)
     assert due_at == clock.now() + timedelta(hours=2)  # medium severity
     clock.set(due_at.replace(microsecond=0) - timedelta(seconds=1))
-    assert services.fire_deadline(deps, deadline_id) == "early"
+    assert firing.fire_deadline(deps, deadline_id) == "early"
     clock.advance(seconds=2)
-    assert services.fire_deadline(deps, deadline_id) == "fired"
-    assert services.fire_deadline(deps, deadline_id) == "done"
+    assert firing.fire_deadline(deps, deadline_id) == "fired"
+    assert firing.fire_deadline(deps, deadline_id) == "done"
     assert kinds(deps, case_id).count("reminded") == 1
     assert open_task(deps, case_id, "register_case").status == "open"
     with deps.uow() as uow:
@@ -156,9 +156,10 @@ def test_completing_the_task_cancels_its_pending_reminder(deps):
     case_id = file(deps)
     complete(deps, case_id, "register_case", "leader", REGISTER_LOW)
     with deps.uow() as uow:
-        [deadline] = uow.session.scalars(select(Deadline).where(Deadline.case_id == case_id))
+        [deadline] = uow.session.scalars(select(Deadline).where(Deadline.case_id == case_id,
+                                                                Deadline.kind == "timer"))
     assert deadline.cancelled_at is not None and deadline.fired_at is None
-    assert services.fire_deadline(deps, deadline.id) == "done"
+    assert firing.fire_deadline(deps, deadline.id) == "done"
 
 
 def test_the_timeline_is_hash_chained_and_names_every_actor(deps):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine import services
+from engine import firing, services
 from engine.model import Deadline, TimelineEvent
 from engine.scheduler import RQScheduler
-from tests.helpers import user_id
+from tests.helpers import timer_deadline, user_id
 
 ROOT = Path(__file__).resolve().parents[2]
 DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", severity="medium")
@@ -56,12 +56,14 @@ def file_three_hours_ago(deps, clock):
 def test_the_worker_fires_the_register_reminder_that_rq_scheduled(deps, clock, redis_url, settings, start_worker):
     deps.scheduler = RQScheduler(redis.Redis.from_url(redis_url), settings.queue_name)
     case_id = file_three_hours_ago(deps, clock)
-    assert deps.scheduler.queue.scheduled_job_registry.count == 1
+    with deps.uow() as uow:
+        pending = uow.session.scalar(select(func.count()).where(Deadline.case_id == case_id))
+    assert deps.scheduler.queue.scheduled_job_registry.count == pending
     start_worker()
     kinds = wait_for_reminder(deps, case_id)
     assert kinds.count("reminded") == 1
     with deps.uow() as uow:
-        deadline = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id))
+        deadline = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id, Deadline.kind == "timer"))
     assert deadline.fired_at is not None and deadline.attempts == 1
 
 
@@ -70,16 +72,17 @@ def test_a_deadline_saved_while_redis_was_down_is_fired_by_the_sweep(deps, clock
     deps.scheduler = RQScheduler(redis.Redis(port=1, socket_connect_timeout=0.2), settings.queue_name)
     case_id = file_three_hours_ago(deps, clock)  # commits although the alarm could not be set
     with deps.uow() as uow:
-        assert uow.session.scalar(select(Deadline.fired_at).where(Deadline.case_id == case_id)) is None
+        assert uow.session.scalar(select(Deadline.fired_at).where(Deadline.case_id == case_id,
+                                                                  Deadline.kind == "timer")) is None
     start_worker()
     assert wait_for_reminder(deps, case_id).count("reminded") == 1
 
 
 def test_a_job_woken_before_the_due_time_does_not_fire(deps, clock):
     case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
-    [(deadline_id, due_at)] = deps.scheduler.scheduled
+    deadline_id, due_at = timer_deadline(deps, case_id)
     clock.set(due_at - timedelta(milliseconds=400))  # RQ truncates to whole seconds and can wake this early
-    assert services.fire_deadline(deps, deadline_id) == "early"
+    assert firing.fire_deadline(deps, deadline_id) == "early"
     with deps.uow() as uow:
         assert "reminded" not in uow.session.scalars(
             select(TimelineEvent.kind).where(TimelineEvent.case_id == case_id)).all()

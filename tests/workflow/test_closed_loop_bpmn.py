@@ -277,7 +277,7 @@ def test_extension_first_at_town_then_at_city(new_case):
     assert case.ready == [("approve_extension", "supervisor", None, 1, "extension_review")]
     step = case.complete("approve_extension", approved=True, reason="同意延期5天")
     assert events(step) == [{"task": "grant_extension", "timeline": "extended", "counter": "extensions",
-                             "reason": "同意延期5天"}]
+                             "reason": "同意延期5天", "extension": 5}]
     assert case.ready == [handling("environment")]
     assert case.data_of(case.task("handle_case"))["extension_days"] == 5
 
