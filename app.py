@@ -6,7 +6,7 @@ from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
-from engine import bootstrap, demo, deploy, importer
+from engine import bootstrap, demo, deploy, holidays, importer
 from engine import db as database
 from engine.config import Settings
 from engine.errors import GridflowError
@@ -63,6 +63,15 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
             raise SystemExit(1) from None
         click.echo(f"{report.kind}: {report.created} created, {report.updated} updated, "
                    f"{report.unchanged} unchanged{' (dry run: nothing written)' if dry_run else ''}")
+
+    @app.cli.command("holiday")
+    @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+    @click.argument("kind", type=click.Choice(holidays.KINDS))
+    @click.option("--name", default="", help="e.g. 春节")
+    def set_holiday(day, kind, name):
+        """Declare a day a holiday or a make-up working day (overrides the official calendar)."""
+        holidays.set_day(app.extensions["gridflow"], day.date(), kind, name)
+        click.echo(f"{day.date().isoformat()}: {kind} {name}".rstrip())
 
     @app.cli.command("deploy")
     def deploy_versions():

@@ -1,11 +1,13 @@
 """Administration: import grids, departments and users from CSV or GeoJSON files."""
+from datetime import date
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.context import authenticate, deps, user
-from engine import importer
+from engine import holidays, importer
 from engine.errors import PermissionDenied, ValidationError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a city's grid polygons outgrow the app's 1 MB limit on requests
@@ -18,7 +20,14 @@ IMPORT_BODY = {"required": True, "content": {
 }}
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Administration")
-blp.before_request(authenticate)
+
+
+@blp.before_request
+def _admin_only():
+    """Every administration endpoint is for admins: sign-in first, then the role."""
+    authenticate()
+    if user().role != "admin":
+        raise PermissionDenied("only an admin may do this")
 
 
 class ImportQuery(Schema):
@@ -41,8 +50,6 @@ class Imports(MethodView):
     @blp.doc(requestBody=IMPORT_BODY)
     def post(self, query, kind):
         """Import a file of grids, departments or users (admins only): every row is valid or nothing is written."""
-        if user().role != "admin":
-            raise PermissionDenied("only an admin may import data")
         filename, content = _uploaded_file(query["filename"])
         return importer.import_file(deps(), kind, filename, content, dry_run=query["dry_run"])
 
@@ -61,3 +68,45 @@ def _uploaded_file(filename: str) -> tuple[str, bytes]:
         raise ValidationError("the request has no file", {"file": ["Send the file as the form field 'file' "
                                                                    "or as the request body."]})
     return filename, content
+
+
+class HolidayIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(holidays.KINDS))
+    name = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class HolidayOut(Schema):
+    day = fields.Date()
+    kind = fields.String()
+    name = fields.String()
+
+
+@blp.route("/holidays")
+class Holidays(MethodView):
+    @blp.response(200, HolidayOut(many=True))
+    def get(self):
+        """The calendar overrides: holidays and make-up working days the official calendar lacks."""
+        return holidays.list_days(deps())
+
+
+@blp.route("/holidays/<string:day>")
+class HolidayItem(MethodView):
+    @blp.arguments(HolidayIn)
+    @blp.response(200, HolidayOut)
+    def put(self, body, day):
+        """Declare a day (YYYY-MM-DD) a holiday or a working day."""
+        when = _day(day)
+        holidays.set_day(deps(), when, body["kind"], body["name"])
+        return {"day": when, **body}
+
+    @blp.response(204)
+    def delete(self, day):
+        """Remove an override."""
+        holidays.remove_day(deps(), _day(day))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError("not a date", {"day": ["Use YYYY-MM-DD."]}) from None

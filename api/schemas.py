@@ -124,6 +124,20 @@ class Counters(Schema):
     dissatisfied = fields.Integer()
 
 
+class ClockOut(Schema):
+    step = fields.String()
+    policy = fields.String()
+    amount = fields.Float()
+    unit = fields.String()
+    state = fields.String()
+    started_at = LocalDateTime()
+    due_at = LocalDateTime()
+    breached_at = LocalDateTime(allow_none=True)
+    stopped_at = LocalDateTime(allow_none=True)
+    explanation = fields.Dict(metadata={"description": "why the case is due when it is: policy, calendar, "
+                                                       "skipped days, pauses, extensions"})
+
+
 class CaseOut(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -145,6 +159,7 @@ class CaseOut(Schema):
     closed_at = LocalDateTime(allow_none=True)
     counters = fields.Nested(Counters)
     tasks = fields.List(fields.Nested(TaskOut))
+    clocks = fields.List(fields.Nested(ClockOut))
     timeline = fields.List(fields.Nested(TimelineEventOut))
 
 

@@ -33,8 +33,9 @@ def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], 
     """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines."""
     created: list[Deadline] = []
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.stopped_at.is_(None))))
-    open_tasks = {t.name: t for t in session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.status.in_(("open", "claimed")))) if t.status in ("open", "claimed")}
+    stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.status.in_(("open", "claimed"))))
+    added = [t for t in session.new if isinstance(t, Task) and t.case_id == case.id]  # not flushed yet
+    open_tasks = {t.name: t for t in [*stored, *added] if t.status in ("open", "claimed")}
     if case.closed_at is None and not session.scalar(select(SlaClock.id).where(
             SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1)):
         clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created))

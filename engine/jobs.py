@@ -1,11 +1,13 @@
 """RQ entry points. Jobs take ids only; the worker hands this module its dependencies at start."""
 import logging
+import time
 
 from engine import firing
 from engine.deps import Deps
 
 log = logging.getLogger(__name__)
 _deps: Deps | None = None
+WAIT_IN_JOB = 2.0  # seconds: a job woken this little before the due time waits instead of re-queueing
 
 
 def configure(deps: Deps) -> None:
@@ -14,13 +16,22 @@ def configure(deps: Deps) -> None:
 
 
 def fire_deadline(deadline_id: int) -> str:
-    """Fire a deadline once; a job woken before the due time puts itself back for the due time."""
+    """Fire a deadline once. RQ's scheduler rounds to whole seconds and can wake a job early: a job a
+    moment early waits for the due time; one woken earlier than that puts itself back on the schedule."""
     result = firing.fire_deadline(_deps, deadline_id)
-    if result == "early":
-        due = firing.deadline_due_at(_deps, deadline_id)
-        if due is not None:
-            _deps.scheduler.schedule([(deadline_id, due)])
-    return result
+    if result != "early":
+        return result
+    due = firing.deadline_due_at(_deps, deadline_id)
+    if due is None:
+        return "done"
+    wait = (due - _deps.clock.now()).total_seconds()
+    if wait <= WAIT_IN_JOB:
+        time.sleep(max(wait, 0) + 0.001)
+        result = firing.fire_deadline(_deps, deadline_id)
+        if result != "early":
+            return result
+    _deps.scheduler.schedule([(deadline_id, due)])
+    return "early"
 
 
 def sweep() -> int:

@@ -10,7 +10,7 @@ from engine import grid as grids
 from engine.catalogue import FormField
 from engine.deps import Deps
 from engine.errors import NotFoundError
-from engine.model import Case, Department, Grid, Task, TimelineEvent, User
+from engine.model import Case, Department, Grid, SlaClock, Task, TimelineEvent, User
 
 
 def case_detail(deps: Deps, user: User, case_id: int) -> dict:
@@ -34,6 +34,8 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
             "counters": {"returns": case.returns, "reworks": case.reworks, "extensions": case.extensions,
                          "escalations": case.escalations, "dissatisfied": case.dissatisfied},
             "tasks": tasks,
+            "clocks": [_clock(c) for c in session.scalars(
+                select(SlaClock).where(SlaClock.case_id == case.id).order_by(SlaClock.id))],
             "timeline": [_event(e) for e in events],
         }
 
@@ -91,6 +93,13 @@ def _tasks(deps, session, where, limit=None) -> list[dict]:
 def _field(f: FormField) -> dict:
     condition = {"field": f.required_when[0], "values": list(f.required_when[1])} if f.required_when else None
     return {**asdict(f), "required_when": condition}
+
+
+def _clock(c: SlaClock) -> dict:
+    state = "stopped" if c.stopped_at else "paused" if c.paused_at else "breached" if c.breached_at else "running"
+    return {"step": c.step, "policy": c.policy, "amount": c.amount, "unit": c.unit, "state": state,
+            "started_at": c.started_at, "due_at": c.due_at, "breached_at": c.breached_at,
+            "stopped_at": c.stopped_at, "explanation": c.explanation}
 
 
 def _event(e: TimelineEvent) -> dict:

@@ -88,3 +88,29 @@ def test_an_empty_request_and_an_unknown_kind_get_422(client, login):
                           content_type="text/csv")
     assert empty.status_code == 422 and "file" in empty.json["errors"]
     assert unknown.status_code == 422 and "kind" in unknown.json["errors"]
+
+
+def test_an_admin_declares_a_2027_holiday_and_new_clocks_skip_it(client, login, app, clock):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    admin = login("admin")
+    assert client.put("/api/v1/admin/holidays/2027-01-04", headers=admin,
+                      json={"kind": "holiday", "name": "元旦调整"}).status_code == 200
+    assert client.get("/api/v1/admin/holidays", headers=admin).json == [
+        {"day": "2027-01-04", "kind": "holiday", "name": "元旦调整"}]
+    clock.set(datetime(2027, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))  # a Friday the library does not know
+    case = client.post("/api/v1/cases", headers=login("worker"), json={"type": "dispute", "title": "纠纷"}).json
+    [register] = [c for c in case["clocks"] if c["step"] == "register_case"]
+    assert register["due_at"] == "2027-01-01T15:00:00+08:00"
+    whole = [c for c in case["clocks"] if c["step"] == "case"][0]
+    skipped = whole["explanation"]["calendar"]["skipped_days"]
+    assert {"date": "2027-01-04", "why": "override: holiday"} in skipped
+    assert whole["explanation"]["calendar"]["warnings"]
+
+
+def test_only_admins_touch_the_holidays_and_bad_dates_are_named(client, login):
+    assert client.put("/api/v1/admin/holidays/2027-01-04", headers=login("supervisor"),
+                      json={"kind": "holiday"}).status_code == 403
+    bad = client.put("/api/v1/admin/holidays/2027-13-40", headers=login("admin"), json={"kind": "holiday"})
+    assert bad.status_code == 422 and "day" in bad.json["errors"]
+    assert client.delete("/api/v1/admin/holidays/2027-01-05", headers=login("admin")).status_code == 404
