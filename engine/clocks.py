@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import timeline
 from engine.model import Case, Deadline, Holiday, SlaClock, Task
 from engine.sla import BusinessCalendar
 from engine.specs import ProcessSpec
@@ -80,6 +81,7 @@ def _start(session, spec, case, step, now, cal, created) -> SlaClock | None:
                          "running_since": now.isoformat(), "pauses": [], "extensions": []})
     session.add(clock)
     session.flush()
+    _record(session, clock, now, "deadline_set")
     created += _schedule(session, clock, cal)
     return clock
 
@@ -90,6 +92,7 @@ def _pause(session, clock, now, cal) -> None:
     state["pauses"] = [*state["pauses"], {"from": now.isoformat()}]
     clock.explanation, clock.paused_at = state, now
     _cancel_pending(session, clock, now)
+    _record(session, clock, now, "deadline_paused")
 
 
 def _resume(session, clock, now, cal, created) -> None:
@@ -98,6 +101,7 @@ def _resume(session, clock, now, cal, created) -> None:
     state["running_since"] = now.isoformat()
     clock.due_at = _after(cal, clock.unit, now, state["limit_minutes"] - state["consumed_minutes"])
     clock.explanation, clock.paused_at, clock.generation = state, None, clock.generation + 1
+    _record(session, clock, now, "deadline_moved")
     created += _schedule(session, clock, cal)
 
 
@@ -109,12 +113,19 @@ def _extend(session, clock, days: float, now, cal, created) -> None:
                                                   "from": clock.due_at.isoformat(), "to": new_due.at.isoformat()}]
     clock.due_at, clock.explanation, clock.generation = new_due.at, state, clock.generation + 1
     _cancel_pending(session, clock, now)
+    _record(session, clock, now, "deadline_moved")
     created += _schedule(session, clock, cal)
 
 
 def _stop(session, clock, now) -> None:
     clock.stopped_at = now
     _cancel_pending(session, clock, now)
+
+
+def _record(session, clock, now, kind) -> None:
+    """The timeline says when a step is due and why, whenever that is set or changes."""
+    timeline.append(session, clock.case_id, now, None, kind, reason=clock.policy, payload={
+        "step": clock.step, "due_at": clock.due_at.isoformat(), "explanation": clock.explanation})
 
 
 def _schedule(session, clock, cal) -> list[Deadline]:
