@@ -2,8 +2,8 @@
 
 A step's clock starts when its task opens, keeps running while an extension or a suspension is being
 decided, pauses while the case is suspended and resumes where it stopped, moves its due time by an
-approved extension, and stops when the step is done; a re-dispatch after a return starts the handling
-clock afresh. The whole-case clock starts at filing, pauses while suspended and stops at closing.
+approved extension, and stops when the step is done; a re-dispatch after a return, or an escalation,
+starts the step's clock afresh. The whole-case clock starts at filing, pauses while suspended and stops at closing.
 Each running clock has deadline rows: warnings at fractions of its limit, and the breach at its due time.
 Limits come from the version's DMN table `sla_limit` (case type × severity × step → amount and unit).
 """
@@ -41,8 +41,12 @@ def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], 
             SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1)):
         clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created))
     running = {c.step: c for c in clocks}
+    escalated = any(h.get("counter") == "escalations" for h in happened)
     for clock in clocks:
-        _follow(session, clock, case, open_tasks, now, cal, created)
+        if escalated and clock.step != WHOLE_CASE:
+            _stop(session, clock, now)  # the level the case climbed to gets its own time
+        else:
+            _follow(session, clock, case, open_tasks, now, cal, created)
     for name, task in open_tasks.items():
         clock = running.get(name)
         if clock is None or clock.stopped_at is not None:

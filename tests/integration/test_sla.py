@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import firing, services
-from engine.model import Case, Deadline, Notification, SlaClock, SupervisionOrder, Task, TimelineEvent, User
+from engine.model import Case, Deadline, Grid, Notification, SlaClock, SupervisionOrder, Task, TimelineEvent, User
 from tests.helpers import open_task, user_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -71,6 +71,16 @@ def test_an_untouched_dispute_breaches_on_the_right_minute_with_a_supervision_or
     assert order.status == "open" and order.due_at == local(2026, 12, 1, 17, 30)
     assert [d.kind for d in pending(deps, case_id, "supervision")] == ["supervision"]
     assert events(deps, case_id, "supervision_ordered")
+    register = open_task(deps, case_id, "register_case")  # registration climbed one grid level
+    with deps.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        village = uow.session.get(Grid, register.grid_id)
+    assert (village.code, case.responsible_level, case.escalations) == ("350583106201", 2, 1)
+    [escalated] = events(deps, case_id, "escalated")
+    assert escalated.actor == "system" and escalated.payload["to_grid"] == "350583106201"
+    assert events(deps, case_id, "escalation_requested")[0].reason == breached.reason
+    new_clock = clock_of(deps, case_id, "register_case")
+    assert new_clock.started_at == breach.due_at and new_clock.due_at > breach.due_at
 
 
 def test_a_warning_notifies_the_supervisors_once_and_after_downtime_only_the_latest_speaks(deps, clock):

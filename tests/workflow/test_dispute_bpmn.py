@@ -4,7 +4,12 @@ engine.specs and engine.runner as the host drives them.
 
 Every path runs twice: in memory, and with runner.dump/runner.restore before every step. Withdrawal and the
 invalid/duplicate registrations, shared with the other case types, are in test_case_types_bpmn.py.
+
+The SLA clock's `sla_breached` message moves an untouched dispute one grid level up: a registration left alone is
+registered again one level higher (never above the town), grid and village mediation move up exactly as on
+`escalate_now`, and the town's mediation, already the top, keeps the case but the breach is counted and recorded.
 """
+import itertools
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +17,7 @@ from uuid import UUID
 
 import pytest
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, ExclusiveGateway
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, CallActivity, ScriptTask, UserTask
 from SpiffWorkflow.util.task import TaskState
@@ -61,9 +66,12 @@ NODE_LANES = {
     "case_finished": "dispatcher",
     "case_work_started": "grid_leader",
     "decide_register_limit": "grid_leader",
+    "register_merge": "grid_leader",
     "register_case": "grid_leader",
     "register_overdue": "grid_leader",
     "register_reminded": "grid_leader",
+    "on_register_breached": "grid_leader",
+    "raise_register_level": "grid_leader",
     "register_decision": "grid_leader",
     "case_invalid": "grid_leader",
     "case_duplicate": "grid_leader",
@@ -75,13 +83,18 @@ NODE_LANES = {
     "route_by_risk": "grid_leader",
     "mediate_at_grid": "grid_leader",
     "on_escalate_now_grid": "grid_leader",
+    "on_sla_breached_grid": "grid_leader",
     "record_escalation_request_grid": "grid_leader",
     "grid_resolved": "grid_leader",
     "mediate_at_village": "village",
     "on_escalate_now_village": "village",
+    "on_sla_breached_village": "village",
     "record_escalation_request_village": "judicial_office",
     "village_resolved": "village",
+    "town_merge": "judicial_office",
     "mediate_at_town": "judicial_office",
+    "on_sla_breached_town": "judicial_office",
+    "record_town_breach": "judicial_office",
     "town_resolved": "judicial_office",
     "referred_to_court": "judicial_office",
     "to_verification": "reporter",
@@ -97,7 +110,7 @@ NODE_LANES = {
 TOP_LEVEL = {"case_reported", "case_work", "on_withdrawn", "case_withdrawn", "case_finished"}
 
 USER_TASK_PROPERTIES = {
-    "register_case": {"role": "grid_leader", "scope_level": "3", "stage": "registering"},
+    "register_case": {"role": "grid_leader", "scope_var": "register_level", "stage": "registering"},
     "mediate_at_grid": {"role": "grid_leader", "scope_level": "3", "stage": "mediating"},
     "mediate_at_village": {"role": "grid_leader", "scope_level": "2", "stage": "mediating"},
     "mediate_at_town": {"role": "liaison", "department": "judicial", "scope_level": "1", "stage": "mediating"},
@@ -119,6 +132,9 @@ EVENT_PROPERTIES = {
                                        "counter": "escalations"},
     "record_escalation_request_village": {"timeline": "escalation_requested", "reason_var": "escalation.reason",
                                           "counter": "escalations"},
+    "raise_register_level": {"timeline": "escalation_requested", "counter": "escalations",
+                             "reason_var": "escalation.reason"},
+    "record_town_breach": {"timeline": "sla_escalated", "counter": "escalations", "reason_var": "escalation.reason"},
 }
 
 POST_SCRIPTS = {
@@ -133,6 +149,25 @@ SCRIPTS = {
     "record_dissatisfied": "dissatisfied = True",
     "record_escalation_request_grid": 'escalated_from = "grid"',
     "record_escalation_request_village": 'escalated_from = "village"',
+    "raise_register_level": "register_level = max(register_level - 1, 1)",
+    "record_town_breach": 'breached_at = "town"',
+}
+
+# boundary event -> (host, message, where its flow goes, what follows there); every one interrupts its host
+MESSAGE_BOUNDARIES = {
+    "on_escalate_now_grid": ("mediate_at_grid", "escalate_now", "record_escalation_request_grid", "mediate_at_village"),
+    "on_escalate_now_village": ("mediate_at_village", "escalate_now", "record_escalation_request_village",
+                                "town_merge"),
+    "on_register_breached": ("register_case", "sla_breached", "raise_register_level", "register_merge"),
+    "on_sla_breached_grid": ("mediate_at_grid", "sla_breached", "record_escalation_request_grid", "mediate_at_village"),
+    "on_sla_breached_village": ("mediate_at_village", "sla_breached", "record_escalation_request_village",
+                                "town_merge"),
+    "on_sla_breached_town": ("mediate_at_town", "sla_breached", "record_town_breach", "town_merge"),
+}
+# merge gateway -> what it merges and the one task it leads to
+MERGES = {
+    "register_merge": ({"decide_register_limit", "raise_register_level"}, "register_case"),
+    "town_merge": ({"record_escalation_request_village", "record_town_breach"}, "mediate_at_town"),
 }
 
 DECISIONS = {
@@ -142,6 +177,11 @@ DECISIONS = {
 
 START = {"case_type": "dispute", "severity": "medium", "subcategory": "", "reporter": "wang_gridworker"}
 ESCALATION = {"reason": "双方情绪激动，网格调解难以推进", "by": "town_supervisor"}
+
+
+def breach(reason, deadline=41):
+    """The SLA clock's payload (engine/firing.py: the breached deadline's id)."""
+    return {"reason": reason, "by": "system", "deadline": deadline}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,6 +213,7 @@ class Case:
         self.happened = list(self.step.happened)
         self.completed_manual = []
         self.roundtrips = 0
+        self._check_ready()
 
     def _workflow(self):
         if self.roundtrip:
@@ -183,9 +224,12 @@ class Case:
     def _record(self, step):
         self.step = step
         self.happened += step.happened
-        for task in step.ready:
-            check_ready_task(task)
+        self._check_ready()
         return step
+
+    def _check_ready(self):
+        for task in self.step.ready:
+            check_ready_task(task, self.workflow.get_task_from_id(UUID(task.id)).data)
 
     @property
     def ready_names(self):
@@ -222,11 +266,15 @@ class Case:
         return runner.data(self.workflow)
 
 
-def check_ready_task(task):
-    """Every human task of the dispute carries its lane name and its properties (the loop's are tested elsewhere)."""
+def check_ready_task(task, data):
+    """Every human task of the dispute carries its lane name and its properties (the loop's are tested elsewhere);
+    `scope_var` reaches the engine as `scope_level`, read from the task's data."""
     if task.name in USER_TASK_PROPERTIES:
         assert task.lane == LANE_NAMES[NODE_LANES[task.name]], task.name
-        assert task.properties == USER_TASK_PROPERTIES[task.name], task.name
+        expected = dict(USER_TASK_PROPERTIES[task.name])
+        if "scope_var" in expected:
+            expected["scope_level"] = data[expected.pop("scope_var")]
+        assert task.properties == expected, task.name
 
 
 def events(step):
@@ -459,6 +507,144 @@ def test_escalate_now_outside_grid_and_village_mediation_is_a_conflict(spec, ste
 
 
 # ---------------------------------------------------------------------------------------------
+# sla_breached: an untouched dispute climbs one grid level
+# ---------------------------------------------------------------------------------------------
+
+def registration(case):
+    return case.task("register_case").properties
+
+
+@ROUNDTRIP
+def test_untouched_registration_climbs_one_level_per_breach_and_never_above_the_town(spec, clock, roundtrip):
+    start = clock.now()
+    case = Case(spec, roundtrip, severity="medium")
+    assert registration(case) == {"role": "grid_leader", "scope_level": 3, "stage": "registering"}
+    first_task = case.task("register_case")
+
+    # 90 minutes untouched: the SLA clock reports the breach; registration moves to the village (level 2).
+    clock.set(start + timedelta(minutes=90))
+    step = case.message("sla_breached", breach("立案超时未处理"))
+    assert events(step) == [{"task": "raise_register_level", "timeline": "escalation_requested",
+                             "counter": "escalations", "reason": "立案超时未处理"}]
+    assert case.ready_names == ["register_case"]
+    assert registration(case) == {"role": "grid_leader", "scope_level": 2, "stage": "registering"}
+    assert case.data_of("register_case")["escalation"] == breach("立案超时未处理")
+    assert case.task("register_case").id != first_task.id
+    with pytest.raises(ConflictError):  # the level-2 grid's registration went with the breach
+        case.complete("register_case", task=first_task, **register("low")[1])
+    # The reminder is re-armed from the moment registration opened again, and still waits.
+    [timer] = step.timers
+    assert (timer.name, timer.due_at) == ("register_overdue", start + timedelta(minutes=90, hours=2))
+    waiting = {(e.name, e.event_type) for e in case.workflow.waiting_events()}
+    assert ("立案超时提醒", "DurationTimerEventDefinition") in waiting
+    assert ("sla_breached", "MessageEventDefinition") in waiting
+
+    step = case.message("sla_breached", breach("村级仍未立案"))
+    assert [h["reason"] for h in events(step)] == ["村级仍未立案"]
+    assert registration(case)["scope_level"] == 1
+    assert [t.name for t in step.timers] == ["register_overdue"]
+
+    # Registration climbs no higher than the town (level 1): a third breach is counted, the level stays.
+    step = case.message("sla_breached", breach("镇级仍未立案"))
+    assert events(step) == [{"task": "raise_register_level", "timeline": "escalation_requested",
+                             "counter": "escalations", "reason": "镇级仍未立案"}]
+    assert registration(case) == {"role": "grid_leader", "scope_level": 1, "stage": "registering"}
+    assert case.data_of("register_case")["register_level"] == 1
+    assert [t.name for t in step.timers] == ["register_overdue"]
+
+    # The re-armed reminder still fires, once, and leaves registration open.
+    clock.set(start + timedelta(minutes=90, hours=2, seconds=1))
+    step = case.wake()
+    assert events(step) == [{"task": "register_reminded", "timeline": "reminded", "notify": "grid_leader"}]
+    assert case.ready_names == ["register_case"] and step.timers == []
+
+    run(case, [register("low"), mediate("grid", True), verify(True), follow_up(True)])
+    assert case.step.outcome == "closed"
+    assert [h["counter"] for h in case.happened if "counter" in h] == ["escalations"] * 3
+    assert case.data["register_level"] == 1
+
+
+@ROUNDTRIP
+def test_sla_breach_moves_mediation_up_like_escalate_now_and_the_town_keeps_it(spec, roundtrip):
+    case = Case(spec, roundtrip)
+    run(case, [register("low")])
+    grid_task = case.task("mediate_at_grid")
+
+    step = case.message("sla_breached", breach("网格调解超时"))
+    assert events(step) == [{"task": "record_escalation_request_grid", "timeline": "escalation_requested",
+                             "counter": "escalations", "reason": "网格调解超时"}]
+    assert case.ready_names == ["mediate_at_village"]
+    assert case.data_of("mediate_at_village")["escalation"] == breach("网格调解超时")
+    assert case.data_of("mediate_at_village")["escalated_from"] == "grid"
+    with pytest.raises(ConflictError):
+        case.complete("mediate_at_grid", task=grid_task, resolved=True, outcome="迟到的结果")
+
+    village_task = case.task("mediate_at_village")
+    step = case.message("sla_breached", breach("村级调解超时"))
+    assert events(step) == [{"task": "record_escalation_request_village", "timeline": "escalation_requested",
+                             "counter": "escalations", "reason": "村级调解超时"}]
+    assert case.ready_names == ["mediate_at_town"]
+    assert case.data_of("mediate_at_town")["escalated_from"] == "village"
+    with pytest.raises(ConflictError):
+        case.complete("mediate_at_village", task=village_task, resolved=True, outcome="迟到的结果")
+
+    # The town is the top of mediation: it keeps the case, the breach is counted and recorded, every time.
+    for reason in ("镇级调解超时", "镇级调解再次超时"):
+        town_task = case.task("mediate_at_town")
+        step = case.message("sla_breached", breach(reason))
+        assert events(step) == [{"task": "record_town_breach", "timeline": "sla_escalated",
+                                 "counter": "escalations", "reason": reason}]
+        assert case.ready_names == ["mediate_at_town"]
+        assert case.task("mediate_at_town").id != town_task.id
+        assert case.data_of("mediate_at_town")["escalation"] == breach(reason)
+        assert case.data_of("mediate_at_town")["breached_at"] == "town"
+        with pytest.raises(ConflictError):
+            case.complete("mediate_at_town", task=town_task, resolved=True, outcome="迟到的结果")
+    with pytest.raises(ConflictError):  # a supervisor still cannot move it above the town
+        case.message("escalate_now", ESCALATION)
+
+    run(case, [mediate("town", True), verify(True), follow_up(True)])
+    assert case.step.outcome == "closed" and case.data["mediated_at"] == "town"
+    assert [h["task"] for h in case.happened if "counter" in h] == [
+        "record_escalation_request_grid", "record_escalation_request_village", "record_town_breach",
+        "record_town_breach"]
+    assert not case.completed("mediate_at_grid") and not case.completed("mediate_at_village")
+
+
+@ROUNDTRIP
+@pytest.mark.parametrize("route,level,then", [
+    ([register("low")], "grid", "mediate_at_village"),
+    ([register("high")], "village", "mediate_at_town"),
+    ([register("high"), mediate("village", False)], "town", "mediate_at_town"),
+    ([register("low"), mediate("grid", True), verify(False)], "grid", "mediate_at_village"),
+])
+def test_each_mediation_level_answers_a_breach(spec, roundtrip, route, level, then):
+    case = Case(spec, roundtrip)
+    run(case, route)
+    assert case.ready_names == [f"mediate_at_{level}"]
+    step = case.message("sla_breached", breach("超过调解时限"))
+    script = "record_town_breach" if level == "town" else f"record_escalation_request_{level}"
+    assert [(h["task"], h["counter"], h["reason"]) for h in step.happened] == [
+        (script, "escalations", "超过调解时限")]
+    assert case.ready_names == [then]
+    run(case, [mediate(then.removeprefix("mediate_at_"), True), verify(True), follow_up(True)])
+    assert case.step.outcome == "closed"
+
+
+@pytest.mark.parametrize("steps", [
+    [register("high"), mediate("village", True)],
+    [register("low"), mediate("grid", True), verify(True)],
+], ids=["verification", "follow_up"])
+def test_sla_breach_where_nothing_waits_for_it_is_a_conflict(spec, steps):
+    case = Case(spec, False)
+    run(case, steps)
+    before = case.ready_names
+    with pytest.raises(ConflictError):
+        case.message("sla_breached", breach("核查超时"))
+    assert case.ready_names == before
+
+
+# ---------------------------------------------------------------------------------------------
 # Register timer
 # ---------------------------------------------------------------------------------------------
 
@@ -469,9 +655,10 @@ def test_register_timer_fires_once_for_medium_case(spec, clock, roundtrip):
     assert case.ready_names == ["register_case"]
     [timer] = case.step.timers
     assert (timer.name, timer.due_at) == ("register_overdue", start + timedelta(hours=2))
-    # What waits: the reminder (the scheduler reads its due time here) and the withdrawal signal.
+    # What waits: the reminder (the scheduler reads its due time here), the SLA breach and the withdrawal signal.
     waiting = {(e.name, e.event_type): e.value for e in case.workflow.waiting_events()}
     assert waiting == {("立案超时提醒", "DurationTimerEventDefinition"): (start + timedelta(hours=2)).isoformat(),
+                       ("sla_breached", "MessageEventDefinition"): [],
                        ("withdrawn", "SignalEventDefinition"): None}
 
     # Exactly at the due time nothing fires (the comparison is strict).
@@ -552,10 +739,17 @@ def test_spec_lanes_properties_and_decisions(spec):
     overdue = inner["register_overdue"]
     assert isinstance(overdue, BoundaryEvent) and overdue.cancel_activity is False
     assert overdue.event_definition.expression == "register_remind_after"
-    for level in ("grid", "village"):
-        boundary = inner[f"on_escalate_now_{level}"]
-        assert isinstance(boundary, BoundaryEvent) and boundary.cancel_activity is True
-        assert (boundary.event_definition.name, boundary.event_definition.message_var) == ("escalate_now", "escalation")
+    for name, (_host, message, script, _) in MESSAGE_BOUNDARIES.items():
+        boundary = inner[name]
+        assert isinstance(boundary, BoundaryEvent) and boundary.cancel_activity is True, name
+        assert (boundary.event_definition.name, boundary.event_definition.message_var) == (message, "escalation")
+        assert [t.bpmn_id for t in boundary.outputs if t.bpmn_id] == [script], name  # (and Spiff's own join)
+        assert isinstance(inner[script], ScriptTask)
+    for name, (sources, target) in MERGES.items():
+        assert isinstance(inner[name], ExclusiveGateway)
+        assert {t.bpmn_id for t in inner[name].inputs} == sources
+        # the target has boundary events: Spiff enters it through its own split
+        assert [t.name for t in inner[name].outputs] == [f"{target}.BoundaryEventSplit"]
     withdrawn = top["on_withdrawn"]
     assert withdrawn.cancel_activity is True
     assert (withdrawn.event_definition.name, withdrawn.event_definition.variable) == ("withdrawn", "withdrawal")
@@ -567,6 +761,16 @@ def test_dmn_file_holds_both_decisions():
     root = etree.parse(str(DMN_FILE)).getroot()
     assert add_dmn_decisions(parser, root, str(DMN_FILE)) == ["dispute_register_limit", "dispute_route"]
     assert set(parser.dmn_parsers) == {"dispute_register_limit", "dispute_route"}
+
+
+def test_every_registration_starts_at_the_level_2_grid():
+    """The limit decision's second output: every rule registers at level 3 (the level-2 grid) first."""
+    ns = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+    table = etree.parse(str(DMN_FILE)).getroot().find(
+        "dmn:decision[@id='dispute_register_limit']/dmn:decisionTable", ns)
+    assert [o.get("name") for o in table.findall("dmn:output", ns)] == ["register_remind_after", "register_level"]
+    rules = table.findall("dmn:rule", ns)
+    assert rules and all(r.findall("dmn:outputEntry/dmn:text", ns)[1].text == "3" for r in rules)
 
 
 def _bpmn_tree():
@@ -596,6 +800,36 @@ def test_lanes_list_every_node_where_it_is_drawn():
         assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, node_id
 
 
+def test_every_node_and_flow_is_drawn_without_overlaps():
+    """Full DI: a shape per node (the table above plus the sub-process), an edge per flow; no two node shapes
+    overlap but a boundary event and its host; no flow runs through a shape it does not start or end at."""
+    tree = _bpmn_tree()
+    process = tree.find("bpmn:process", NS)
+    nodes = {el.get("id"): el for el in process.iter() if el.get("id") in NODE_LANES or el.get("id") == "case_work"}
+    flows = {f.get("id"): f for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    shapes = {s.get("bpmnElement"): _bounds(s) for s in tree.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
+    edges = {e.get("bpmnElement"): [(float(p.get("x")), float(p.get("y"))) for p in e.findall("di:waypoint", NS)]
+             for e in tree.iter(f"{{{NS['bpmndi']}}}BPMNEdge")}
+    assert set(nodes) == set(NODE_LANES) | {"case_work"} and set(nodes) <= set(shapes)
+    assert set(edges) == set(flows)
+    drawn = {node_id: shapes[node_id] for node_id in NODE_LANES}
+    host = {node_id: el.get("attachedToRef") for node_id, el in nodes.items() if el.get("attachedToRef")}
+
+    def overlap(a, b):
+        return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+    for (n1, b1), (n2, b2) in itertools.combinations(drawn.items(), 2):
+        if host.get(n1) != n2 and host.get(n2) != n1:
+            assert not overlap(b1, b2), (n1, n2)
+    for flow_id, flow in flows.items():
+        ends = {flow.get("sourceRef"), flow.get("targetRef"), host.get(flow.get("sourceRef"))}
+        for (x1, y1), (x2, y2) in itertools.pairwise(edges[flow_id]):
+            segment = (min(x1, x2), min(y1, y2), abs(x2 - x1) or 0.01, abs(y2 - y1) or 0.01)
+            for node_id, bounds in drawn.items():
+                if node_id not in ends:
+                    assert not overlap(segment, bounds), (flow_id, node_id)
+
+
 def test_timer_message_and_signal_xml():
     root = _bpmn_tree().getroot()
     process = root.find("bpmn:process", NS)
@@ -603,17 +837,24 @@ def test_timer_message_and_signal_xml():
     assert boundary.get("attachedToRef") == "register_case"
     assert boundary.get("cancelActivity") == "false"
     assert boundary.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text == "register_remind_after"
-    for level, target in (("grid", "mediate_at_village"), ("village", "mediate_at_town")):
-        event = process.find(f".//bpmn:boundaryEvent[@id='on_escalate_now_{level}']", NS)
-        assert event.get("attachedToRef") == f"mediate_at_{level}" and event.get("cancelActivity") == "true"
+    flows = {f.get("sourceRef"): f.get("targetRef") for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    for name, (host, message, script, then) in MESSAGE_BOUNDARIES.items():
+        event = process.find(f".//bpmn:boundaryEvent[@id='{name}']", NS)
+        assert event.get("attachedToRef") == host and event.get("cancelActivity") == "true", name
         definition = event.find("bpmn:messageEventDefinition", NS)
-        assert definition.get("messageRef") == "escalate_now"
+        assert definition.get("messageRef") == message
         assert definition.findtext("bpmn:extensionElements/spiffworkflow:messageVariable", namespaces=NS) == (
             "escalation")
-        flows = {f.get("sourceRef"): f.get("targetRef") for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
-        script = flows[event.get("id")]
-        assert script == f"record_escalation_request_{level}" and flows[script] == target
-    assert root.find("bpmn:message[@id='escalate_now']", NS).get("name") == "escalate_now"
+        assert flows[name] == script and flows[script] == then, name
+    for name, (sources, target) in MERGES.items():
+        incoming = {f.get("sourceRef") for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")
+                    if f.get("targetRef") == name}
+        assert incoming == sources and flows[name] == target, name
+    # the climbs come back to the task they left: registration through its merge, the town through its own
+    assert flows["decide_register_limit"] == "register_merge"
+    assert flows["record_escalation_request_village"] == "town_merge"
+    for message in ("escalate_now", "sla_breached"):
+        assert root.find(f"bpmn:message[@id='{message}']", NS).get("name") == message
     signal = root.find("bpmn:signal[@id='withdrawn']", NS)
     assert signal.get("name") == "withdrawn"
     assert signal.findtext("bpmn:extensionElements/spiffworkflow:variableName", namespaces=NS) == "withdrawal"
