@@ -50,3 +50,19 @@ class Escalate(MethodView):
         """A supervisor escalates the case one grid level up now, with a reason."""
         services.escalate_case(deps(), user().id, case_id, body["reason"])
         return views.case_detail(deps(), user(), case_id)
+
+
+@blp.route("/<int:case_id>/timeline")
+class Timeline(MethodView):
+    @blp.response(200, schemas.TimelineEventOut(many=True))
+    def get(self, case_id):
+        """Every event of the case, oldest first: actor, time, kind, reason, deadline explanations."""
+        return views.case_timeline(deps(), user(), case_id)
+
+
+@blp.route("/<int:case_id>/timeline/verify")
+class TimelineVerify(MethodView):
+    @blp.response(200, schemas.TimelineCheck)
+    def get(self, case_id):
+        """Recompute the timeline's hash chain: intact, or where it breaks."""
+        return views.timeline_check(deps(), user(), case_id)

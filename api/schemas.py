@@ -200,3 +200,10 @@ class GridDetail(Schema):
 
 class Reason(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class TimelineCheck(Schema):
+    intact = fields.Boolean()
+    events = fields.Integer()
+    broken_at = fields.Integer(allow_none=True, metadata={"description": "seq of the first event that fails"})
+    reason = fields.String(allow_none=True)

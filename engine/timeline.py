@@ -41,3 +41,19 @@ def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, ta
     session.add(event)
     tails[case_id] = (seq, event.hash)
     return event
+
+
+def verify(session: Session, case_id: int) -> dict:
+    """Recompute a case's hash chain: intact, or the first event whose hash or link does not hold."""
+    previous, count = GENESIS, 0
+    for e in session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case_id)
+                             .order_by(TimelineEvent.seq)):
+        count += 1
+        expected = event_hash(e.prev_hash, e.case_id, e.seq, e.at, e.actor, e.kind, e.task_id, e.reason, e.payload)
+        if e.seq != count or e.prev_hash != previous or e.hash != expected:
+            why = ("a missing or reordered event" if e.seq != count else
+                   "the link to the previous event is broken" if e.prev_hash != previous else
+                   "the event's content does not match its hash")
+            return {"intact": False, "events": count, "broken_at": e.seq, "reason": why}
+        previous = e.hash
+    return {"intact": True, "events": count, "broken_at": None, "reason": None}

@@ -7,6 +7,7 @@ from sqlalchemy.orm import aliased
 
 from engine import access
 from engine import grid as grids
+from engine import timeline as timeline_module
 from engine.catalogue import FormField
 from engine.deps import Deps
 from engine.errors import NotFoundError
@@ -150,3 +151,18 @@ def grid_children(deps: Deps, parent_code: str | None) -> list[dict]:
 
 def _grid(g: Grid) -> dict:
     return {"code": g.code, "name": g.name, "level": g.level, "level_name": grids.LEVEL_NAMES[g.level]}
+
+
+def timeline_check(deps: Deps, user: User, case_id: int) -> dict:
+    """Whether the case's timeline is intact, for a user who may see the case."""
+    with deps.uow() as uow:
+        access.load_visible_case(uow.session, user, case_id)
+        return timeline_module.verify(uow.session, case_id)
+
+
+def case_timeline(deps: Deps, user: User, case_id: int) -> list[dict]:
+    """Every event of a case, oldest first."""
+    with deps.uow() as uow:
+        access.load_visible_case(uow.session, user, case_id)
+        return [_event(e) for e in uow.session.scalars(
+            select(TimelineEvent).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq))]
