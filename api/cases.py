@@ -1,4 +1,5 @@
 """Cases: file a matter, read one with its tasks and timeline."""
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,13 +15,15 @@ blp.before_request(authenticate)
 class Cases(MethodView):
     @blp.arguments(schemas.CaseCreate)
     @blp.response(201, schemas.CaseOut)
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                          "description": "a retry with the same key returns the first case, filing nothing twice"}])
     def post(self, body):
         """File a case; answers with its number and first tasks."""
         location = body.get("location") or {}
         case_id = services.file_case(deps(), user().id, services.NewCase(
             type=body["type"], title=body["title"], description=body["description"],
             severity=body["severity"], subcategory=body["subcategory"], grid_code=body.get("grid_code"),
-            lat=location.get("lat"), lng=location.get("lng")))
+            lat=location.get("lat"), lng=location.get("lng")), request.headers.get("Idempotency-Key"))
         return views.case_detail(deps(), user(), case_id)
 
 

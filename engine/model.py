@@ -204,6 +204,19 @@ class Deadline(Base):
     attempts: Mapped[int] = mapped_column(default=0)
 
 
+class IdempotencyKey(Base):
+    """A client's retry key for a filing: the same key from the same user returns the first case."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime]
+
+
 class SlaClock(Base):
     """A time limit running for a step (a task name) or for the whole case, in business time."""
 

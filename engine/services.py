@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, numbering, runner, timeline, versions
+from engine import access, idempotency, numbering, runner, timeline, versions
 from engine import grid as grids
 from engine.catalogue import CaseType, clean_form
 from engine.deps import Deps
@@ -29,8 +29,10 @@ class NewCase:
     lng: float | None = None
 
 
-def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
-    """Report a matter: number it, start its process, open its first tasks. Returns the case id."""
+def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | None = None) -> int:
+    """Report a matter: number it, start its process, open its first tasks. Returns the case id.
+
+    With an idempotency key, a retry of the same filing by the same user returns the first case."""
     case_type = _case_type(deps, new.type)
     if new.severity not in SEVERITIES:
         raise ValidationError("unknown severity", {"severity": [f"Must be one of: {', '.join(SEVERITIES)}."]})
@@ -39,6 +41,9 @@ def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
         actor = _actor(session, actor_id)
         if actor.role not in access.REPORTING_ROLES:
             raise PermissionDenied(f"the role {actor.role!r} may not file cases")
+        key = idempotency.claim(session, actor.id, idempotency_key, new, now) if idempotency_key else None
+        if key is not None and key.case_id is not None:
+            return key.case_id
         place = _place(deps, session, actor, new)
         version = versions.current(session, deps.specs, case_type, now)
         spec = versions.spec_of(deps.specs, version)
@@ -55,6 +60,8 @@ def file_case(deps: Deps, actor_id: int, new: NewCase) -> int:
         )
         session.add(case)
         session.flush()
+        if key is not None:
+            key.case_id = case.id
         timeline.append(session, case.id, now, actor, "filed", payload={
             "type": case.type, "title": case.title, "severity": case.severity, "grid": place.code,
             "number": case.number, "process_version": version.content_hash[:12]})
