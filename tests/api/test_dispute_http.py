@@ -159,3 +159,11 @@ def test_the_openapi_document_lists_the_endpoints_and_the_bearer_scheme(client):
             "/api/v1/tasks/{task_id}/release", "/api/v1/tasks/{task_id}/complete",
             "/api/v1/auth/token"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_the_interactive_docs_are_served_with_their_assets_from_the_app(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and b"/api/v1/docs/assets/swagger-ui-bundle.js" in page.data
+    assert b"/api/v1/openapi.json" in page.data
+    script = client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.data) > 100_000
