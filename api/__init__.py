@@ -3,7 +3,7 @@ import swagger_ui_bundle
 from flask import send_from_directory
 from flask_smorest import Api
 
-from api import admin, auth, cases, errors, grids, tasks
+from api import admin, auth, cases, errors, grids, supervision, tasks
 
 
 def register(app) -> Api:
@@ -20,7 +20,7 @@ def register(app) -> Api:
 
     api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth.blp, cases.blp, tasks.blp, grids.blp, admin.blp):
+    for blueprint in (auth.blp, cases.blp, tasks.blp, grids.blp, supervision.blp, admin.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     return api

@@ -1,0 +1,60 @@
+"""After a breach: the supervision order is listed, answered by a supervisor, and the notices reach people."""
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from engine import firing
+from engine.model import Deadline
+
+CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "medium"}
+
+
+def breach_registration(app, clock, case_id):
+    deps = app.extensions["gridflow"]
+    with deps.uow() as uow:
+        deadline = uow.session.scalar(select(Deadline).where(
+            Deadline.case_id == case_id, Deadline.kind == "breach", Deadline.name == "register_case"))
+    clock.set(deadline.due_at)
+    assert firing.fire_deadline(deps, deadline.id) == "fired"
+
+
+def test_a_breach_leaves_an_order_that_a_supervisor_answers_and_notices_for_the_supervisors(client, login, app,
+                                                                                            clock):
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    breach_registration(app, clock, case["id"])
+    supervisor = login("supervisor")
+    [order] = client.get("/api/v1/supervision-orders", headers=supervisor).json
+    assert order["case_number"] == case["number"] and order["status"] == "open" and "立案登记" in order["reason"]
+    assert client.get("/api/v1/supervision-orders", headers=login("shuitou_supervisor")).json == []
+    assert client.post(f"/api/v1/supervision-orders/{order['id']}/answer", headers=login("worker"),
+                       json={"answer": "x"}).status_code == 403
+    clock.advance(minutes=20)
+    answered = client.post(f"/api/v1/supervision-orders/{order['id']}/answer", headers=supervisor,
+                           json={"answer": "已责成村调委会当日立案"})
+    assert answered.status_code == 200 and answered.json["status"] == "answered"
+    assert client.post(f"/api/v1/supervision-orders/{order['id']}/answer", headers=supervisor,
+                       json={"answer": "again"}).status_code == 409
+    timeline = client.get(f"/api/v1/cases/{case['id']}/timeline", headers=supervisor).json
+    assert [(e["actor"], e["reason"]) for e in timeline if e["kind"] == "supervision_answered"] == [
+        ("supervisor", "已责成村调委会当日立案")]
+    notices = client.get("/api/v1/notifications?unread=true", headers=supervisor).json
+    assert [n["kind"] for n in notices if n["case_id"] == case["id"]] == ["sla_breached"]
+    assert client.post(f"/api/v1/notifications/{notices[0]['id']}/read", headers=supervisor).status_code == 204
+    assert client.get("/api/v1/notifications?unread=true", headers=supervisor).json == []
+    assert client.post(f"/api/v1/notifications/{notices[0]['id']}/read", headers=login("leader")).status_code == 404
+
+
+def test_an_unanswered_order_becomes_overdue_on_the_timeline(client, login, app, clock):
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    breach_registration(app, clock, case["id"])
+    deps = app.extensions["gridflow"]
+    with deps.uow() as uow:
+        order_deadline = uow.session.scalar(select(Deadline).where(Deadline.case_id == case["id"],
+                                                                   Deadline.kind == "supervision"))
+    clock.set(order_deadline.due_at + timedelta(seconds=1))
+    assert firing.fire_deadline(deps, order_deadline.id) == "fired"
+    kinds = [e["kind"] for e in client.get(f"/api/v1/cases/{case['id']}/timeline", headers=login("supervisor")).json]
+    assert "supervision_overdue" in kinds
