@@ -1,4 +1,6 @@
 """Builds the engine's dependencies from Settings; used by app.py, worker.py and the tests."""
+from datetime import time
+
 from engine import db, embedded_redis, runner
 from engine.config import Settings
 from engine.deps import Deps
@@ -10,6 +12,15 @@ def redis_url(settings: Settings) -> str:
     return settings.redis_url or embedded_redis.ensure(settings.instance_path)
 
 
+def office_hours(text: str) -> tuple:
+    """'08:30-12:00,14:00-17:30' as ((time, time), ...)."""
+    periods = []
+    for period in text.split(","):
+        start, end = (time.fromisoformat(t.strip()) for t in period.split("-"))
+        periods.append((start, end))
+    return tuple(periods)
+
+
 def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migrate=True) -> Deps:
     """Deps with a session factory, the RQ scheduler and the clock; migrates the database."""
     sql_engine = sql_engine or db.make_engine(settings.database_url)
@@ -17,7 +28,8 @@ def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migr
         db.upgrade(sql_engine)
     deps = Deps(sessions=db.make_session_factory(sql_engine), catalogue=catalogue,
                 scheduler=RQScheduler(connect(redis_url(settings)), settings.queue_name),
-                timezone=settings.timezone)
+                timezone=settings.timezone, office_hours=office_hours(settings.office_hours),
+                warn_at=tuple(float(f) for f in settings.warn_at.split(",") if f.strip()))
     if clock is not None:
         deps.clock = clock
     runner.use_clock(deps.clock)

@@ -23,14 +23,14 @@ PAUSED = "suspended"
 WHOLE_CASE = "case"
 
 
-def calendar(session: Session, tz: str) -> BusinessCalendar:
-    """The business calendar with the admins' overrides."""
+def calendar(session: Session, deps) -> BusinessCalendar:
+    """The business calendar of the configured office hours, with the admins' overrides."""
     overrides = {h.day: h.kind for h in session.scalars(select(Holiday))}
-    return BusinessCalendar(tz=tz, overrides=overrides)
+    return BusinessCalendar(tz=deps.timezone, periods=deps.office_hours, overrides=overrides)
 
 
 def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], now: datetime,
-         cal: BusinessCalendar) -> list[Deadline]:
+         cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT) -> list[Deadline]:
     """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines."""
     created: list[Deadline] = []
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.stopped_at.is_(None))))
@@ -39,7 +39,7 @@ def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], 
     open_tasks = {t.name: t for t in [*stored, *added] if t.status in ("open", "claimed")}
     if case.closed_at is None and not session.scalar(select(SlaClock.id).where(
             SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1)):
-        clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created))
+        clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created, warn_at))
     running = {c.step: c for c in clocks}
     escalated = any(h.get("counter") == "escalations" for h in happened)
     for clock in clocks:
@@ -50,7 +50,7 @@ def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], 
     for name, task in open_tasks.items():
         clock = running.get(name)
         if clock is None or clock.stopped_at is not None:
-            clock = _start(session, spec, case, name, now, cal, created)
+            clock = _start(session, spec, case, name, now, cal, created, warn_at)
         task.due_at = clock.due_at if clock is not None else None
     for happening in happened:
         if happening.get("timeline") == "extended" and happening.get("extension"):
@@ -73,7 +73,7 @@ def _follow(session, clock, case, open_tasks, now, cal, created) -> None:
         _resume(session, clock, now, cal, created)
 
 
-def _start(session, spec, case, step, now, cal, created) -> SlaClock | None:
+def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | None:
     limit = spec.decide("sla_limit", {"case_type": case.type, "severity": case.severity, "step": step})
     if not limit or not limit.get("amount"):
         return None
@@ -82,7 +82,8 @@ def _start(session, spec, case, step, now, cal, created) -> SlaClock | None:
                      policy=limit.get("policy", ""), started_at=now, due_at=due.at, generation=0, explanation={
                          "policy": limit.get("policy", ""), "calendar": due.explanation,
                          "limit_minutes": _span(cal, limit["unit"], now, due.at), "consumed_minutes": 0.0,
-                         "running_since": now.isoformat(), "pauses": [], "extensions": []})
+                         "running_since": now.isoformat(), "pauses": [], "extensions": [],
+                         "warn_at": list(warn_at)})
     session.add(clock)
     session.flush()
     _record(session, clock, now, "deadline_set")
@@ -139,7 +140,7 @@ def _schedule(session, clock, cal) -> list[Deadline]:
         Deadline.clock_id == clock.id, Deadline.fired_at.is_not(None))))
     since = datetime.fromisoformat(state["running_since"])
     rows = []
-    for fraction in (*WARN_AT, 1.0):
+    for fraction in (*state.get("warn_at", WARN_AT), 1.0):
         target = fraction * state["limit_minutes"] - state["consumed_minutes"]
         if fraction in fired or target < 0:
             continue

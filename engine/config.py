@@ -19,6 +19,8 @@ class Settings:
     token_hours: int = 24 * 30
     sweep_seconds: int = 60
     timezone: str = "Asia/Shanghai"
+    office_hours: str = "08:30-12:00,14:00-17:30"  # local time, comma-separated periods
+    warn_at: str = "0.5,0.8"  # fractions of a time limit at which to warn
     migrate: bool = True  # bring the schema up to date at start
 
     def __post_init__(self):
@@ -39,6 +41,8 @@ class Settings:
             "database_url": env.get("DATABASE_URL", ""),
             "redis_url": env.get("REDIS_URL", ""),
             "queue_name": env.get("GRIDFLOW_QUEUE", "gridflow"),
+            "office_hours": env.get("GRIDFLOW_OFFICE_HOURS", "08:30-12:00,14:00-17:30"),
+            "warn_at": env.get("GRIDFLOW_SLA_WARN_AT", "0.5,0.8"),
         }
         values.update(overrides)
         values.setdefault("secret_key", env.get("SECRET_KEY") or _instance_secret(Path(values["instance_path"])))

@@ -72,7 +72,7 @@ def _migrate_one(deps: Deps, case_id: int, target_id: int, report: MigrationRepo
             "from_version": case.process_version.content_hash[:12], "to_version": target.content_hash[:12]})
         case.process_version_id, case.state = target.id, runner.dump(new, workflow)
         created = apply_step(session, case, deps.catalogue[case.type], step, now, None, new,
-                             clocks.calendar(session, deps.timezone))
+                             clocks.calendar(session, deps), warn_at=deps.warn_at)
         if created:
             uow.after_commit(lambda: deps.scheduler.schedule([(d.id, d.due_at) for d in created]))
         uow.commit()

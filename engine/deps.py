@@ -6,6 +6,7 @@ from sqlalchemy.orm import sessionmaker
 from engine.catalogue import CaseType
 from engine.clock import SystemClock
 from engine.geo import GridLocator
+from engine.sla import OFFICE_HOURS
 from engine.specs import SpecCache
 from engine.unit_of_work import UnitOfWork
 
@@ -28,6 +29,8 @@ class Deps:
     specs: SpecCache = field(default_factory=SpecCache)
     locator: GridLocator = field(default_factory=GridLocator)
     timezone: str = "Asia/Shanghai"
+    office_hours: tuple = OFFICE_HOURS
+    warn_at: tuple[float, ...] = (0.5, 0.8)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

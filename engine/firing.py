@@ -52,7 +52,7 @@ def _sla(deps, session, case, deadline, workflow, now):
     elif deadline.kind == "supervision":
         alarms.supervision_overdue(session, case, deadline, now)
     elif deadline.kind == "breach":
-        order = alarms.breach(session, case, deadline, now, clocks.calendar(session, deps.timezone))
+        order = alarms.breach(session, case, deadline, now, clocks.calendar(session, deps))
         scheduled = tuple(session.scalars(select(Deadline).where(Deadline.key == f"supervision:{order.id}")))
         try:
             return runner.send_message(workflow, "sla_breached", {

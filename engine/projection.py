@@ -21,7 +21,7 @@ def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User |
            scheduled: tuple = ()) -> None:
     """Project the engine run, commit, and after the commit hand every new deadline to the scheduler."""
     created = [*apply_step(uow.session, case, deps.catalogue[case.type], step, now, actor, spec,
-                           clocks.calendar(uow.session, deps.timezone), filing), *scheduled]
+                           clocks.calendar(uow.session, deps), filing, deps.warn_at), *scheduled]
     schedule = [(d.id, d.due_at) for d in created]
     if schedule:
         uow.after_commit(lambda: deps.scheduler.schedule(schedule))
@@ -29,7 +29,7 @@ def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User |
 
 
 def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
-               actor: User | None, spec, cal, filing: bool = False) -> list[Deadline]:
+               actor: User | None, spec, cal, filing: bool = False, warn_at=clocks.WARN_AT) -> list[Deadline]:
     """Project `step` onto the case's rows; returns the deadlines that need scheduling.
 
     The first tasks of a new case set its responsible grid quietly; later moves go on the timeline with
@@ -37,7 +37,7 @@ def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, no
     """
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
         timers = _apply(session, case, case_type, step, now, actor, filing)
-        return timers + clocks.sync(session, spec, case, step.happened, now, cal)
+        return timers + clocks.sync(session, spec, case, step.happened, now, cal, warn_at)
 
 
 def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:

@@ -223,3 +223,12 @@ def test_a_worker_that_dies_half_way_through_a_firing_leaves_it_to_fire_once_lat
         assert uow.session.get(Case, case_id).escalations == 1
         assert uow.session.scalars(select(Task.name).where(Task.case_id == case_id, Task.status == "open")).all() == [
             "review_escalation"]
+
+
+def test_summer_office_hours_and_one_warning_are_a_setting(deps, clock):
+    from engine.bootstrap import office_hours
+    deps.office_hours, deps.warn_at = office_hours("08:30-12:00,14:30-17:30"), (0.75,)
+    clock.set(local(2026, 11, 30, 9, 0))
+    case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
+    assert clock_of(deps, case_id, "register_case").due_at == local(2026, 11, 30, 15, 30)
+    assert [d.fraction for d in pending(deps, case_id, "warning") if d.name == "register_case"] == [0.75]

@@ -1,0 +1,19 @@
+"""Settings come from the environment, with embedded defaults."""
+from datetime import time
+
+from engine.bootstrap import office_hours
+from engine.config import Settings
+
+
+def test_defaults_use_sqlite_in_the_instance_folder_and_the_embedded_redis(tmp_path):
+    settings = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'gridflow.db'}"
+    assert settings.embedded_redis and settings.secret_key == (tmp_path / "secret_key").read_text()
+    assert Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path)}).secret_key == settings.secret_key
+
+
+def test_office_hours_and_warning_fractions_are_configurable(tmp_path):
+    settings = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3",
+                                  "GRIDFLOW_OFFICE_HOURS": "09:00-12:00,13:30-17:00", "GRIDFLOW_SLA_WARN_AT": "0.75"})
+    assert office_hours(settings.office_hours) == ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 0)))
+    assert settings.warn_at == "0.75" and not settings.embedded_redis
