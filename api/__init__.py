@@ -2,8 +2,34 @@
 import swagger_ui_bundle
 from flask import send_from_directory
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-from api import admin, auth, cases, errors, grids, supervision, tasks
+from api import admin, auth, cases, errors, grids, schemas, supervision, tasks
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+
+
+class IdConverter(IntegerConverter):
+    """A row id in a URL (`<id:case_id>`): a larger number names nothing, so it answers 404 before any query."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, max=MAX_ID)
+
+
+class TextConverter(UnicodeConverter):
+    """Every string segment of a URL: one with a NUL character (%00) names nothing, so it answers 404."""
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise ValidationError()  # the rule does not match, and the URL answers 404
+        return value
+
+
+class GridflowApi(Api):
+    """flask-smorest's Api, documenting every error answer as {code, message, errors} (api/errors.py)."""
+
+    ERROR_SCHEMA = schemas.ErrorOut
+    DEFAULT_ERROR_RESPONSE_NAME = None  # no catch-all: each view documents the errors it answers with
 
 
 def register(app) -> Api:
@@ -18,7 +44,8 @@ def register(app) -> Api:
         """The interactive docs' scripts and styles, served locally: the docs work without a network."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, name)
 
-    api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    app.url_map.converters.update(id=IdConverter, default=TextConverter, string=TextConverter)
+    api = GridflowApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth.blp, cases.blp, tasks.blp, grids.blp, supervision.blp, admin.blp):
         api.register_blueprint(blueprint)

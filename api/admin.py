@@ -3,12 +3,13 @@ from datetime import date
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.context import authenticate, deps, user
+from api import errors
+from api.context import Blueprint, authenticate, deps, user
+from api.schemas import Input
 from engine import holidays, importer
-from engine.errors import PermissionDenied, ValidationError
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a city's grid polygons outgrow the app's 1 MB limit on requests
 FILENAMES = {"text/csv": "upload.csv", "application/geo+json": "upload.geojson", "application/json": "upload.json"}
@@ -30,7 +31,7 @@ def _admin_only():
         raise PermissionDenied("only an admin may do this")
 
 
-class ImportQuery(Schema):
+class ImportQuery(Input):
     dry_run = fields.Boolean(load_default=False)
     filename = fields.String(load_default="", validate=validate.Length(max=255))
 
@@ -43,11 +44,13 @@ class ImportReportOut(Schema):
     dry_run = fields.Boolean()
 
 
-@blp.route("/imports/<kind>")
+@blp.route("/imports/<kind>", parameters=[
+    {"in": "path", "name": "kind", "required": True, "schema": {"type": "string", "enum": list(importer.KINDS)}}])
 class Imports(MethodView):
     @blp.arguments(ImportQuery, location="query")
     @blp.response(200, ImportReportOut)
     @blp.doc(requestBody=IMPORT_BODY)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
     def post(self, query, kind):
         """Import a file of grids, departments or users (admins only): every row is valid or nothing is written."""
         filename, content = _uploaded_file(query["filename"])
@@ -70,7 +73,7 @@ def _uploaded_file(filename: str) -> tuple[str, bytes]:
     return filename, content
 
 
-class HolidayIn(Schema):
+class HolidayIn(Input):
     kind = fields.String(required=True, validate=validate.OneOf(holidays.KINDS))
     name = fields.String(load_default="", validate=validate.Length(max=100))
 
@@ -84,15 +87,18 @@ class HolidayOut(Schema):
 @blp.route("/holidays")
 class Holidays(MethodView):
     @blp.response(200, HolidayOut(many=True))
+    @errors.raises(blp, AuthenticationError, PermissionDenied)
     def get(self):
         """The calendar overrides: holidays and make-up working days the official calendar lacks."""
         return holidays.list_days(deps())
 
 
-@blp.route("/holidays/<string:day>")
+@blp.route("/holidays/<string:day>", parameters=[
+    {"in": "path", "name": "day", "required": True, "schema": {"type": "string", "format": "date"}}])
 class HolidayItem(MethodView):
     @blp.arguments(HolidayIn)
     @blp.response(200, HolidayOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, *errors.JSON_BODY)
     def put(self, body, day):
         """Declare a day (YYYY-MM-DD) a holiday or a working day."""
         when = _day(day)
@@ -100,6 +106,7 @@ class HolidayItem(MethodView):
         return {"day": when, **body}
 
     @blp.response(204)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ValidationError)
     def delete(self, day):
         """Remove an override."""
         holidays.remove_day(deps(), _day(day))

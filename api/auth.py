@@ -3,12 +3,11 @@ import secrets
 
 from flask import current_app, g, request, session
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from api import schemas
-from api.context import authenticate, client_address, deps, user
+from api import errors, schemas
+from api.context import Blueprint, authenticate, client_address, deps, user
 from engine import auth, views
-from engine.errors import AuthenticationError
+from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
 PUBLIC = {"auth.Token", "auth.Session"}
@@ -28,6 +27,7 @@ def _hours() -> int:
 class Token(MethodView):
     @blp.arguments(schemas.TokenRequest)
     @blp.response(201, schemas.TokenResponse)
+    @errors.raises(blp, AuthenticationError, TooManyAttempts, *errors.JSON_BODY)
     @blp.doc(security=[])
     def post(self, body):
         """Issue a bearer token for a username and password (failed attempts are throttled)."""
@@ -39,14 +39,16 @@ class Token(MethodView):
 @blp.route("/tokens")
 class Tokens(MethodView):
     @blp.response(200, schemas.TokenInfo(many=True))
+    @errors.raises(blp, AuthenticationError)
     def get(self):
         """My live tokens (the token itself is never shown again)."""
         return auth.list_tokens(deps(), user().id)
 
 
-@blp.route("/tokens/<int:token_id>")
+@blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @blp.response(204)
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def delete(self, token_id):
         """Revoke one of my tokens (an admin may revoke anyone's)."""
         auth.revoke_token(deps(), user(), token_id)
@@ -56,6 +58,7 @@ class TokenItem(MethodView):
 class Session(MethodView):
     @blp.arguments(schemas.SignIn)
     @blp.response(201, schemas.SessionResponse)
+    @errors.raises(blp, AuthenticationError, TooManyAttempts, *errors.JSON_BODY)
     @blp.doc(security=[])
     def post(self, body):
         """Sign the browser in: sets the session cookie; send csrf_token as X-CSRF-Token on changes."""
@@ -81,6 +84,7 @@ class Session(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, schemas.UserOut)
+    @errors.raises(blp, AuthenticationError)
     def get(self):
         """Who I am: role, grid and department."""
         return views.user_profile(deps(), user().id)

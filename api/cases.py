@@ -1,11 +1,10 @@
 """Cases: file a matter, read one with its tasks and timeline."""
-from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from api import schemas
-from api.context import authenticate, deps, user
+from api import errors, schemas
+from api.context import Blueprint, authenticate, deps, user
 from engine import services, views
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 blp.before_request(authenticate)
@@ -14,58 +13,63 @@ blp.before_request(authenticate)
 @blp.route("")
 class Cases(MethodView):
     @blp.arguments(schemas.CaseCreate)
+    @blp.arguments(schemas.FilingHeaders, location="headers")
     @blp.response(201, schemas.CaseOut)
-    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                          "description": "a retry with the same key returns the first case, filing nothing twice"}])
-    def post(self, body):
+    @errors.raises(blp, AuthenticationError, PermissionDenied, ConflictError, *errors.JSON_BODY)
+    def post(self, body, headers):
         """File a case; answers with its number and first tasks."""
         location = body.get("location") or {}
         case_id = services.file_case(deps(), user().id, services.NewCase(
             type=body["type"], title=body["title"], description=body["description"],
             severity=body["severity"], subcategory=body["subcategory"], grid_code=body.get("grid_code"),
-            lat=location.get("lat"), lng=location.get("lng")), request.headers.get("Idempotency-Key"))
+            lat=location.get("lat"), lng=location.get("lng")), headers.get("idempotency_key"))
         return views.case_detail(deps(), user(), case_id)
 
 
-@blp.route("/<int:case_id>")
+@blp.route("/<id:case_id>")
 class CaseItem(MethodView):
     @blp.response(200, schemas.CaseOut)
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, case_id):
         """A case with its open tasks and its timeline."""
         return views.case_detail(deps(), user(), case_id)
 
 
-@blp.route("/<int:case_id>/withdraw")
+@blp.route("/<id:case_id>/withdraw")
 class Withdraw(MethodView):
     @blp.arguments(schemas.Reason)
     @blp.response(200, schemas.CaseOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
     def post(self, body, case_id):
         """The reporter withdraws the case, with a reason, at any stage before it is closed."""
         services.withdraw_case(deps(), user().id, case_id, body["reason"])
         return views.case_detail(deps(), user(), case_id)
 
 
-@blp.route("/<int:case_id>/escalate")
+@blp.route("/<id:case_id>/escalate")
 class Escalate(MethodView):
     @blp.arguments(schemas.Reason)
     @blp.response(200, schemas.CaseOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
     def post(self, body, case_id):
         """A supervisor escalates the case one grid level up now, with a reason."""
         services.escalate_case(deps(), user().id, case_id, body["reason"])
         return views.case_detail(deps(), user(), case_id)
 
 
-@blp.route("/<int:case_id>/timeline")
+@blp.route("/<id:case_id>/timeline")
 class Timeline(MethodView):
     @blp.response(200, schemas.TimelineEventOut(many=True))
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, case_id):
         """Every event of the case, oldest first: actor, time, kind, reason, deadline explanations."""
         return views.case_timeline(deps(), user(), case_id)
 
 
-@blp.route("/<int:case_id>/timeline/verify")
+@blp.route("/<id:case_id>/timeline/verify")
 class TimelineVerify(MethodView):
     @blp.response(200, schemas.TimelineCheck)
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, case_id):
         """Recompute the timeline's hash chain: intact, or where it breaks."""
         return views.timeline_check(deps(), user(), case_id)

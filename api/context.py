@@ -1,11 +1,14 @@
-"""What a view needs from the request: the engine's dependencies and the signed-in user.
+"""What a view needs from the request: the engine's dependencies, the signed-in user, the body parser.
 
 A request is signed in by a bearer token, or by the browser session cookie (which holds a token too).
 A cookie-signed request that changes something must also send the session's CSRF token in X-CSRF-Token.
 """
 import hmac
+import json
 
+import flask_smorest
 from flask import current_app, g, request, session
+from webargs.flaskparser import FlaskParser
 
 from engine import auth
 from engine.deps import Deps
@@ -33,9 +36,28 @@ def authenticate() -> None:
         g.user, g.token_id = auth.user_for_token(deps(), token.strip())
         return
     if "token" in session:
+        # compared as bytes: compare_digest refuses str with non-ASCII characters, which a header may carry
         if request.method not in SAFE_METHODS and not hmac.compare_digest(
-                request.headers.get("X-CSRF-Token", ""), session.get("csrf", "")):
+                request.headers.get("X-CSRF-Token", "").encode(), session.get("csrf", "").encode()):
             raise AuthenticationError("send the session's CSRF token in the X-CSRF-Token header")
         g.user, g.token_id = auth.user_for_token(deps(), session["token"])
         return
     raise AuthenticationError("sign in, or send a bearer token: Authorization: Bearer <token>")
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser; JSON that Python's decoder gives up on is malformed (400) like any other bad JSON."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs' own answer: an empty body is missing, anything else 400
+        except (RecursionError, ValueError) as exc:  # nested too deep; an integer of more than 4300 digits
+            return self._handle_invalid_json_error(exc, req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, reading request arguments with BodyParser."""
+
+    ARGUMENTS_PARSER = BodyParser()

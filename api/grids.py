@@ -1,10 +1,10 @@
 """Grids: the hierarchy for pickers and maps."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from api import schemas
-from api.context import authenticate, deps
+from api import errors, schemas
+from api.context import Blueprint, authenticate, deps
 from engine import views
+from engine.errors import AuthenticationError, NotFoundError
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="Grids")
 blp.before_request(authenticate)
@@ -14,6 +14,7 @@ blp.before_request(authenticate)
 class Grids(MethodView):
     @blp.arguments(schemas.GridQuery, location="query")
     @blp.response(200, schemas.GridOut(many=True))
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, query):
         """The grids directly under `parent` (the top of the tree without it)."""
         return views.grid_children(deps(), query.get("parent"))
@@ -22,6 +23,7 @@ class Grids(MethodView):
 @blp.route("/<code>")
 class GridItem(MethodView):
     @blp.response(200, schemas.GridDetail)
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, code):
         """One grid with its ancestors, leader and polygon (GeoJSON)."""
         return views.grid_detail(deps(), code)

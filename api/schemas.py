@@ -1,9 +1,47 @@
 """Request and response shapes; times are shown in Asia/Shanghai with their offset."""
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+UNSTORABLE = "Must be text without NUL characters (\\u0000) or unpaired surrogates (\\ud800-\\udfff)."
+
+
+class Input(Schema):
+    """Base of every request shape: text the database cannot store (NUL, lone surrogates) is refused by field."""
+
+    @pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            keys = {field.data_key or name for name, field in self.load_fields.items()}
+            refused = {key: [UNSTORABLE] for key in keys if key in data and _unstorable(data[key])}
+            if refused:
+                raise ValidationError(refused)
+        return data
+
+
+def _unstorable(value) -> bool:
+    """PostgreSQL refuses NUL in text, and a lone surrogate (JSON allows "\\ud800") cannot be encoded at all."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+class ErrorOut(Schema):
+    """Every error answer (api/errors.py)."""
+
+    code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    message = fields.String(required=True)
+    errors = fields.Dict(required=True, metadata={"description": "messages by field, e.g. {\"title\": [\"...\"]}"})
 
 
 class LocalDateTime(fields.DateTime):
@@ -13,7 +51,7 @@ class LocalDateTime(fields.DateTime):
         return None if value is None else value.astimezone(LOCAL).isoformat()
 
 
-class SignIn(Schema):
+class SignIn(Input):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, validate=validate.Length(1, 200))
 
@@ -54,20 +92,25 @@ class SessionResponse(Schema):
     user = fields.Nested(UserOut)
 
 
-class Location(Schema):
+class Location(Input):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lng = fields.Float(required=True, validate=validate.Range(-180, 180))
 
 
-class CaseCreate(Schema):
-    type = fields.String(required=True, validate=validate.Length(1, 40))
-    title = fields.String(required=True, validate=validate.Length(1, 200))
+class CaseCreate(Input):
+    type = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "dispute"})
+    title = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "邻里噪音纠纷"})
     description = fields.String(load_default="", validate=validate.Length(max=4000))
     severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]))
     subcategory = fields.String(load_default="", validate=validate.Length(max=40),
                                 metadata={"description": "e.g. food (public health), farmland (illegal construction)"})
     grid_code = fields.String(validate=validate.Length(1, 32))
     location = fields.Nested(Location)
+
+
+class FilingHeaders(Input):
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(1, 100), metadata={
+        "description": "a retry with the same key returns the first case, filing nothing twice"})
 
 
 class Condition(Schema):
@@ -163,7 +206,7 @@ class CaseOut(Schema):
     timeline = fields.List(fields.Nested(TimelineEventOut))
 
 
-class TaskQuery(Schema):
+class TaskQuery(Input):
     scope = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "mine", "offered", "visible"]),
                           metadata={"description": "inbox: assigned to me or open for me to claim; mine; "
                                                    "offered; visible: every task on cases I may see"})
@@ -171,11 +214,11 @@ class TaskQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
-class TaskComplete(Schema):
+class TaskComplete(Input):
     data = fields.Dict(keys=fields.String(), required=True)
 
 
-class GridQuery(Schema):
+class GridQuery(Input):
     parent = fields.String(validate=validate.Length(1, 32), metadata={"description": "parent grid code"})
 
 
@@ -198,7 +241,7 @@ class GridDetail(Schema):
     polygon = fields.Dict(allow_none=True)
 
 
-class Reason(Schema):
+class Reason(Input):
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
 
 

@@ -1,17 +1,18 @@
 """Supervision orders (督办) and notifications."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.context import authenticate, deps, user
-from api.schemas import LocalDateTime
+from api import errors
+from api.context import Blueprint, authenticate, deps, user
+from api.schemas import Input, LocalDateTime
 from engine import supervision
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision orders and notices")
 blp.before_request(authenticate)
 
 
-class OrderQuery(Schema):
+class OrderQuery(Input):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "answered", "all"]))
 
 
@@ -28,11 +29,11 @@ class OrderOut(Schema):
     answer = fields.String(allow_none=True)
 
 
-class Answer(Schema):
+class Answer(Input):
     answer = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
-class NoticeQuery(Schema):
+class NoticeQuery(Input):
     unread = fields.Boolean(load_default=False)
 
 
@@ -50,16 +51,18 @@ class NoticeOut(Schema):
 class Orders(MethodView):
     @blp.arguments(OrderQuery, location="query")
     @blp.response(200, OrderOut(many=True))
+    @errors.raises(blp, AuthenticationError)
     def get(self, query):
         """Supervision orders on the cases I may see (open ones by default)."""
         status = None if query["status"] == "all" else query["status"]
         return supervision.list_orders(deps(), user(), status)
 
 
-@blp.route("/supervision-orders/<int:order_id>/answer")
+@blp.route("/supervision-orders/<id:order_id>/answer")
 class AnswerOrder(MethodView):
     @blp.arguments(Answer)
     @blp.response(200, OrderOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
     def post(self, body, order_id):
         """Answer a supervision order (supervisors): what is being done about the overdue case."""
         return supervision.answer_order(deps(), user().id, order_id, body["answer"])
@@ -69,14 +72,16 @@ class AnswerOrder(MethodView):
 class Notices(MethodView):
     @blp.arguments(NoticeQuery, location="query")
     @blp.response(200, NoticeOut(many=True))
+    @errors.raises(blp, AuthenticationError)
     def get(self, query):
         """My notices: time-limit warnings, breaches, overdue supervision orders."""
         return supervision.list_notifications(deps(), user(), query["unread"])
 
 
-@blp.route("/notifications/<int:notification_id>/read")
+@blp.route("/notifications/<id:notification_id>/read")
 class ReadNotice(MethodView):
     @blp.response(204)
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def post(self, notification_id):
         """Mark a notice as read."""
         supervision.mark_read(deps(), user(), notification_id)

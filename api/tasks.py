@@ -1,10 +1,10 @@
 """Tasks: the inbox, and claiming, releasing and completing work."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from api import schemas
-from api.context import authenticate, deps, user
+from api import errors, schemas
+from api.context import Blueprint, authenticate, deps, user
 from engine import services, views
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks")
 blp.before_request(authenticate)
@@ -14,6 +14,7 @@ blp.before_request(authenticate)
 class Tasks(MethodView):
     @blp.arguments(schemas.TaskQuery, location="query")
     @blp.response(200, schemas.TaskOut(many=True))
+    @errors.raises(blp, AuthenticationError)
     def get(self, query):
         """My inbox: tasks assigned to me or open for me to claim (other scopes by `scope`)."""
         return views.list_tasks(deps(), user(), **query)
@@ -22,6 +23,7 @@ class Tasks(MethodView):
 @blp.route("/<task_id>")
 class TaskItem(MethodView):
     @blp.response(200, schemas.TaskOut)
+    @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, task_id):
         """One task with the form its completion needs."""
         return views.task_detail(deps(), user(), task_id)
@@ -30,6 +32,7 @@ class TaskItem(MethodView):
 @blp.route("/<task_id>/claim")
 class Claim(MethodView):
     @blp.response(200, schemas.TaskOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError)
     def post(self, task_id):
         """Claim an open task."""
         services.claim_task(deps(), user().id, task_id)
@@ -39,6 +42,7 @@ class Claim(MethodView):
 @blp.route("/<task_id>/release")
 class Release(MethodView):
     @blp.response(200, schemas.TaskOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError)
     def post(self, task_id):
         """Give a claimed task back."""
         services.release_task(deps(), user().id, task_id)
@@ -49,6 +53,7 @@ class Release(MethodView):
 class Complete(MethodView):
     @blp.arguments(schemas.TaskComplete)
     @blp.response(200, schemas.CaseOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
     def post(self, body, task_id):
         """Complete a task with its form data; answers with the case as it now stands."""
         case_id = services.complete_task(deps(), user().id, task_id, body["data"])

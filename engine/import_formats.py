@@ -125,7 +125,7 @@ def _check_header(kind: str, row: int, header: list[str], problems: Problems) ->
 def _read_geojson(text: str, problems: Problems) -> list[tuple[int, dict]]:
     try:
         document = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         raise _file_error(f"The file is not readable as JSON: {exc}.") from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
             or not isinstance(document.get("features"), list):
@@ -167,7 +167,14 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value).strip()
+    text = str(value).strip()
+    try:
+        text.encode()  # a lone surrogate from a JSON escape ("\ud800") cannot be stored
+    except UnicodeEncodeError:
+        raise ValueError("Must be text without unpaired surrogates (\\ud800-\\udfff).") from None
+    if "\x00" in text:  # PostgreSQL cannot store it
+        raise ValueError("Must not contain the NUL character.")
+    return text
 
 
 def _required(check):
@@ -231,7 +238,7 @@ def polygon(value) -> str | None:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ValueError(f"Not readable as GeoJSON: {exc}.") from exc
     if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
         raise ValueError("Must be a GeoJSON Polygon or MultiPolygon.")
