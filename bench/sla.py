@@ -1,0 +1,347 @@
+"""SLA deadlines fired by real worker processes: peak lateness, burst throughput and sweep cost, against a floor.
+
+Run from the project root: python -m bench.sla [--database-url URL] [--redis-url URL] [--peak N] [--burst N]
+[--open-small N] [--open-large N]. Every case keeps one pending SLA deadline: its register_case 50% warning.
+"""
+import argparse
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis
+from rq import Worker
+from rq.results import Result
+from sqlalchemy import and_, bindparam, create_engine, func, insert, not_, select, text, update
+
+from engine import bootstrap, db, demo, embedded_redis, firing, runner, services, versions
+from engine.config import Settings
+from engine.deps import Deps, NullScheduler
+from engine.model import Base, Case, Deadline, ProcessVersion, SlaClock, Task, TimelineEvent, User
+from engine.scheduler import RQScheduler, job_id
+from workflows import CATALOGUE
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_REDIS = "redis://127.0.0.1:6379/13"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CHOSEN = and_(Deadline.name == "register_case", Deadline.kind == "warning", Deadline.fraction == 0.5)
+FLOOR, TEMPLATES, WORKERS, DUE_SET = 100, 20, 2, 1000
+
+
+def reset(engine) -> Deps:
+    """Drop Gridflow's tables (PostgreSQL: the public schema), migrate, load the demo; Deps with a NullScheduler."""
+    with engine.begin() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(text("DROP SCHEMA public CASCADE"))
+            c.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(c)
+            c.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.upgrade(engine)
+    deps = Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE, scheduler=NullScheduler())
+    runner.use_clock(deps.clock)
+    demo.load(deps)
+    return deps
+
+
+def pick_redis(url: str, tmp: Path) -> str:
+    """--redis-url, else the machine's Redis (db 13) if it answers, else the embedded one."""
+    if url:
+        return url
+    try:
+        redis.Redis.from_url(LOCAL_REDIS, socket_connect_timeout=0.5).ping()
+        return LOCAL_REDIS
+    except redis.RedisError:
+        return bootstrap.redis_url(Settings(instance_path=tmp))
+
+
+def offset_ids(engine, case_id: int) -> int:
+    """Start deadline ids at a random offset: RQ job ids are deadline-<id>, so runs sharing a Redis do not collide."""
+    offset = int.from_bytes(os.urandom(4)) % 1_000_000_000 + 1_000_000
+    with engine.begin() as c:  # a cancelled placeholder row holds the offset (SQLite takes max(id) + 1)
+        c.execute(insert(Deadline).values(id=offset, case_id=case_id, key="bench-offset", kind="bench", name="offset",
+                                          due_at=datetime.now(UTC), cancelled_at=datetime.now(UTC)))
+        if engine.dialect.name == "postgresql":
+            c.execute(text("SELECT setval(pg_get_serial_sequence('deadlines', 'id'), :n)"), {"n": offset})
+    return offset
+
+
+def file_cases(deps: Deps, n: int) -> dict[int, int]:
+    """File n dispute cases as `worker`, cancel their SLA deadlines but the chosen one; case id -> deadline id."""
+    with deps.uow() as uow:
+        worker = uow.session.scalar(select(User.id).where(User.username == "worker"))
+    ids = [services.file_case(deps, worker, services.NewCase("dispute", f"邻里纠纷 {i}")) for i in range(n)]
+    with deps.uow() as uow:  # the workflow's own timer row stays: it is hours away and must match the workflow
+        uow.session.execute(update(Deadline).where(Deadline.case_id.in_(ids), Deadline.kind.in_(
+            ("warning", "breach")), not_(CHOSEN)).values(cancelled_at=deps.clock.now()))
+        chosen = uow.session.execute(select(Deadline.case_id, Deadline.id).where(Deadline.case_id.in_(ids), CHOSEN))
+        chosen = dict(chosen.all())
+        uow.commit()
+    return chosen
+
+
+def add(c, model, rows: list[dict], *returning: str):
+    """Bulk INSERT with Core, ids from the database (a task's id is its workflow uuid), RETURNING in order."""
+    table = model.__table__
+    query = insert(table).returning(*(table.c[r] for r in returning), sort_by_parameter_order=True)
+    return c.execute(query if returning else insert(table),
+                     [{k: v for k, v in row.items() if k != "id" or model is Task} for row in rows])
+
+
+def copy_cases(engine, templates: list[int], n: int, prefix: str) -> dict[int, int]:
+    """n copies of filed cases: fresh workflow uuids, own clocks, pending deadlines only; case id -> deadline id."""
+    with engine.connect() as c:
+        of = {m: {t: [r._asdict() for r in c.execute(select(m.__table__).where(
+            (m.id if m is Case else m.case_id) == t))] for t in templates} for m in (Case, Task, SlaClock, Deadline)}
+    chosen = {}
+    for start in range(0, n, 500):
+        batch = [(templates[(start + k) % len(templates)], {}) for k in range(min(500, n - start))]
+
+        def fresh(m, value):
+            return UUID.sub(lambda g: m.setdefault(g.group(), str(uuid.uuid4())), value) if value else value
+        with engine.begin() as c:
+            cases = add(c, Case, [{**of[Case][t][0], "number": f"{prefix}-{start + k:07d}", "state": fresh(
+                m, of[Case][t][0]["state"])} for k, (t, m) in enumerate(batch)], "id").scalars().all()
+            copies = list(zip(cases, batch, strict=True))
+            add(c, Task, [{**r, "id": fresh(m, r["id"]), "case_id": case} for case, (t, m) in copies
+                          for r in of[Task][t]])
+            clocks = [(case, r) for case, (t, _) in copies for r in of[SlaClock][t]]
+            new = add(c, SlaClock, [{**r, "case_id": case} for case, r in clocks], "id").scalars().all()
+            clock = {(case, r["id"]): made for (case, r), made in zip(clocks, new, strict=True)}
+            rows = []
+            for case, (t, m) in copies:
+                for r in of[Deadline][t]:
+                    if not r["fired_at"] and not r["cancelled_at"]:
+                        cid = clock.get((case, r["clock_id"]))
+                        rows.append({**r, "case_id": case, "clock_id": cid, "task_id": fresh(m, r["task_id"]),
+                                     "key": fresh(m, re.sub(r"^sla:\d+:", f"sla:{cid}:", r["key"]))})
+            made = add(c, Deadline, rows, "id", "case_id", "kind")
+            chosen.update({case: d for d, case, kind in made if kind == "warning"})
+    return chosen
+
+
+def set_due(engine, ids: list[int], dues: list[datetime], conn=None, queue: str = "") -> float:
+    """Move each deadline to its due time; with a queue, schedule them too; returns the seconds enqueue_at took."""
+    table = Deadline.__table__
+    with engine.begin() as c:
+        c.execute(table.update().where(table.c.id == bindparam("b_id")).values(due_at=bindparam("b_due")),
+                  [{"b_id": i, "b_due": d} for i, d in zip(ids, dues, strict=True)])
+    if queue:
+        forget(conn, ids)
+        begin = time.perf_counter()
+        RQScheduler(conn, queue).schedule(list(zip(ids, dues, strict=True)))
+        return time.perf_counter() - begin
+    return 0.0
+
+
+def forget(conn: redis.Redis, ids: list[int]) -> None:
+    """Delete these ids' job hashes and results: a key left by an earlier run keeps its TTL when the id is reused."""
+    for part in range(0, len(ids), 1000):
+        conn.delete(*(k for d in ids[part:part + 1000] for k in (f"rq:job:{job_id(d)}", Result.get_key(job_id(d)))))
+
+
+def floor(engine, deps: Deps, chosen: dict[int, int]) -> tuple[float, float]:
+    """Firings/s in this process: raw restore + advance + dump + UPDATE + commit, then firing.fire_deadline."""
+    cases = Case.__table__
+    with deps.uow() as uow:
+        spec = versions.spec_of(deps.specs, uow.session.get(Case, next(iter(chosen))).process_version)
+    start = time.perf_counter()
+    for case_id in chosen:
+        with engine.begin() as c:
+            state = c.execute(select(cases.c.state).where(cases.c.id == case_id).with_for_update()).scalar_one()
+            workflow = runner.restore(spec, state)
+            runner.advance(workflow)
+            c.execute(update(cases).where(cases.c.id == case_id).values(
+                state=runner.dump(spec, workflow), version=cases.c.version + 1))
+    raw = len(chosen) / (time.perf_counter() - start)
+    set_due(engine, list(chosen.values()), [deps.clock.now() - timedelta(seconds=1)] * len(chosen))
+    start = time.perf_counter()
+    results = Counter(firing.fire_deadline(deps, d) for d in chosen.values())
+    if results != {"fired": len(chosen)}:
+        sys.exit(f"the floor's in-process firings did not all fire: {dict(results)}")
+    return raw, len(chosen) / (time.perf_counter() - start)
+
+
+def collect(conn: redis.Redis, ids: list[int], seen: dict) -> None:
+    """Add the RQ results (kept 60 s) of these deadlines' jobs: (deadline, result id) -> (value, started_at)."""
+    pipe = conn.pipeline(transaction=False)
+    for d in ids:
+        pipe.xrange(Result.get_key(job_id(d)))
+    for d, entries in zip(ids, pipe.execute(), strict=True):
+        for rid, payload in entries:
+            if (d, rid) not in seen:
+                r = Result.restore(job_id(d), rid.decode(), payload, connection=conn)
+                seen[(d, rid)] = (r.return_value if r.type == Result.Type.SUCCESSFUL else r.type.name.lower(),
+                                  r.execution_started_at)
+
+
+def wait_fired(reader, conn: redis.Redis, procs, ids: list[int], until: datetime) -> dict:
+    """Poll until every deadline in `ids` has fired, a worker died or none fired for 120 s; collect job results."""
+    seen, pending, every, last, moved = {}, set(ids), 1 if len(ids) <= 1000 else 5, 0.0, time.monotonic() + 30
+    while pending and time.monotonic() - moved < 120 and all(p.poll() is None for p in procs):
+        time.sleep(0.5)
+        with reader.connect() as c:
+            left = pending & set(c.execute(select(Deadline.id).where(
+                Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at <= until)).scalars())
+        moved, pending = time.monotonic() if left != pending else moved, left
+        if time.monotonic() - last > every:
+            collect(conn, ids, seen)
+            last = time.monotonic()
+    if pending:
+        print(f"  STOPPED WAITING: {len(pending)} not fired; worker exit codes {[p.poll() for p in procs]}")
+    time.sleep(1.5)
+    collect(conn, ids, seen)
+    return seen
+
+
+def check(reader, ids: list[int], seen: dict, goal: str) -> list[datetime]:
+    """Print lost, twice, early, job runs and lateness from the rows, the timeline and the job results."""
+    with reader.connect() as c:
+        rows = [r for part in range(0, len(ids), 5000) for r in c.execute(select(
+            Deadline.id, Deadline.case_id, Deadline.due_at, Deadline.fired_at, Deadline.attempts)
+            .where(Deadline.id.in_(ids[part:part + 5000])))]
+        warnings = dict(c.execute(select(TimelineEvent.case_id, func.count()).where(
+            TimelineEvent.kind == "sla_warning").group_by(TimelineEvent.case_id)).all())
+    fired, due = [r for r in rows if r.fired_at is not None], {r.id: r.due_at for r in rows}
+    late = [(r.fired_at - r.due_at).total_seconds() * 1000 for r in fired] or [float("nan")]
+    waits = [(due[d] - at).total_seconds() * 1000 for (d, _), (_, at) in seen.items() if at and at < due[d]]
+    twice = sum(1 for r in rows if r.attempts > 1 or warnings.get(r.case_id, 0) > 1)
+    q = statistics.quantiles(late, n=100, method="inclusive") if len(late) > 1 else late * 99
+    print(f"  fired            {len(fired):>6} of {len(ids)}; lost {len(ids) - len(fired)}, fired twice {twice} "
+          "(goal 0 and 0; twice = attempts > 1 or more than one sla_warning event on the case)")
+    print(f"  fired early      {sum(x < 0 for x in late):>6}   (goal 0; 0 by construction: fire_deadline reads the "
+          "clock with the case locked, says 'early' if before due_at, else stamps fired_at with that reading)")
+    print(f"  job runs         {len(seen):>6}   {dict(sorted(Counter(v for v, _ in seen.values()).items()))}; woken "
+          f"by RQ before due_at: {len(waits)} (waited in the job, mean {statistics.fmean(waits or [0]):.0f} ms)")
+    print(f"  lateness ms      p50 {q[49]:7.0f}   p95 {q[94]:7.0f}   p99 {q[98]:7.0f}   max {max(late):7.0f}  ({goal})")
+    return [r.fired_at for r in fired]
+
+
+def with_workers(engine, reader, deps, conn, env, tmp, peak: dict, burst: list[int], raw: float) -> bool:
+    """Two `python worker.py` processes: the peak (due over a minute), then the burst (all due at one second)."""
+    procs = [subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stderr=subprocess.STDOUT,
+                              stdout=open(tmp / f"worker-{i}.log", "w")) for i in range(WORKERS)]
+    queue, end = env["GRIDFLOW_QUEUE"], time.monotonic() + 60
+    try:
+        while len(Worker.all(connection=conn, queue=RQScheduler(conn, queue).queue)) < WORKERS:
+            if time.monotonic() > end or any(p.poll() is not None for p in procs):
+                sys.exit(f"the workers did not start; see {tmp}/worker-*.log")
+            time.sleep(0.2)
+        ids, start = list(peak.values()), deps.clock.now() + timedelta(seconds=10)
+        dues = [start + timedelta(seconds=60 * i / len(ids)) for i in range(len(ids))]
+        set_due(engine, ids, dues, conn, queue)
+        print(f"\nPeak: {len(ids)} filed cases, one deadline each, due uniformly over 60 s from 10 s on (enqueue_at)")
+        fired = len(check(reader, ids, wait_fired(reader, conn, procs, ids, dues[-1]), "goal: p99 <= 2000"))
+        due_at = datetime.fromtimestamp(int(time.time()) + 4 + len(burst) // 1000, UTC)
+        took = set_due(engine, burst, [due_at] * len(burst), conn, queue)
+        print(f"\nBurst: {len(burst):,} copied cases, all due at {due_at:%H:%M:%S} UTC (enqueue_at of all took "
+              f"{took:.1f} s, ending {(due_at - deps.clock.now()).total_seconds():.1f} s before the due time)")
+        fired_at = check(reader, burst, wait_fired(reader, conn, procs, burst, due_at), "a backlog")
+        wall = (max(fired_at) - due_at).total_seconds() if fired_at else float("nan")
+        print(f"  all fired {wall:.1f} s after the due time: {len(fired_at) / wall:.0f} firings/s; ceiling {WORKERS}"
+              f" x floor = {WORKERS * raw:.0f}/s; ratio {len(fired_at) / wall / (WORKERS * raw):.2f} (goal >= 0.5)")
+        return fired + len(fired_at) == len(ids) + len(burst)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        forget(conn, [*peak.values(), *burst])
+        for key in conn.scan_iter(f"rq:*{queue}*"):
+            conn.delete(key)
+        conn.srem("rq:queues", f"rq:queue:{queue}")
+
+
+def sweep_cost(engine, small: int, large: int) -> None:
+    """engine.firing.due_deadlines with the same due set among `small`, then `large` open cases, after ANALYZE."""
+    deps = reset(engine)
+    now, due = deps.clock.now(), min(DUE_SET, small)
+    with deps.uow() as uow:
+        reporter, grid = uow.session.execute(select(User.id, User.grid_id).where(User.username == "worker")).one()
+        version = uow.session.execute(insert(ProcessVersion).values(process_id="dispute", content_hash="bench",
+                                      files={}, deployed_at=now).returning(ProcessVersion.id)).scalar_one()
+        uow.commit()
+    print(f"\nSweep: engine.firing.due_deadlines (LIMIT 1000) with {due} due deadlines; 7 pending per open case "
+          "(goal: the cost follows the due set, not the open set)")
+    for first, last, gone in ((0, small, 0), (small, large, 0), (large, large, large)):
+        for start in range(first, last, 5000):  # open cases, each with 7 deadlines due in the next hours to weeks
+            ids = range(start + 1, min(start + 5000, last) + 1)
+            with engine.begin() as c:
+                c.execute(insert(Case), [dict(
+                    id=i, number=f"O-{i:07d}", type="dispute", title="open", severity="low", reporter_id=reporter,
+                    grid_id=grid, responsible_grid_id=grid, responsible_level=4, status="registering", state="{}",
+                    process_version_id=version, version=1, created_at=now, updated_at=now) for i in ids])
+                c.execute(insert(Deadline), [dict(case_id=i, key=f"k{j}", kind="warning", name="open", due_at=now +
+                                                  timedelta(minutes=30 + (i * 7 + j) * 37 % 40000))
+                                             for i in ids for j in range(7)])
+        with engine.begin() as c:
+            if first == 0:
+                c.execute(insert(Deadline), [dict(case_id=i, key="due", kind="warning", name="due",
+                                                  due_at=now - timedelta(seconds=i)) for i in range(1, due + 1)])
+            if gone:  # closed cases leave cancelled rows behind, still inside the index's predicate
+                c.execute(insert(Deadline), [dict(case_id=i, key="gone", kind="breach", name="gone", cancelled_at=now,
+                                                  due_at=now - timedelta(minutes=i)) for i in range(1, gone + 1)])
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))
+        found, samples = len(firing.due_deadlines(deps)), []
+        for _ in range(20):
+            begin = time.perf_counter()
+            firing.due_deadlines(deps)
+            samples.append((time.perf_counter() - begin) * 1000)
+        label = f"{last:,} open cases" + (f" + {gone:,} cancelled deadlines already past" if gone else "")
+        print(f"  {label:<62} p50 {statistics.median(samples):7.2f} ms   max {max(samples):7.2f} ms   ({found} due)")
+
+
+def main() -> None:
+    """Floor, peak and burst with real workers, then the sweep's cost; prints each figure next to its goal."""
+    began = time.perf_counter()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
+    parser.add_argument("--redis-url", default="", help=f"default: {LOCAL_REDIS} if it answers, else embedded")
+    for flag, default in (("--peak", 200), ("--burst", 10_000), ("--open-small", 10_000), ("--open-large", 100_000)):
+        parser.add_argument(flag, type=int, default=default)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    engine, reader = db.make_engine(url), create_engine(db.normalize_url(url))  # reader: polls without BEGIN IMMEDIATE
+    if engine.url.database == "test":
+        sys.exit("the database named test belongs to the test suite; give the bench its own")
+    redis_url, queue = pick_redis(args.redis_url, tmp), f"bench-sla-{uuid.uuid4().hex[:8]}"
+    print("command: " + shlex.join(["python", "-m", "bench.sla", *sys.argv[1:]]))
+    print(f"database: {engine.dialect.name} ({engine.url.render_as_string(hide_password=True)}); redis: {redis_url}; "
+          f"queue: {queue}; {WORKERS} worker processes (SimpleWorker + RQ scheduler); {os.cpu_count()} CPUs")
+    deps = reset(engine)
+    templates = list(file_cases(deps, TEMPLATES))
+    offset_ids(engine, templates[0])
+    peak = file_cases(deps, args.peak)
+    raw, engine_rate = floor(engine, deps, copy_cases(engine, templates, FLOOR, "F"))
+    print(f"\nFloor, in this process, {FLOOR} copied cases: restore + advance + dump + UPDATE + commit {raw:.0f} "
+          f"firings/s ({1000 / raw:.1f} ms); for reference engine.firing.fire_deadline {engine_rate:.0f}/s "
+          f"({1000 / engine_rate:.1f} ms)")
+    begin = time.perf_counter()
+    burst = list(copy_cases(engine, templates, args.burst, "B").values())
+    print(f"  ({args.burst:,} burst cases bulk-copied from {TEMPLATES} filed ones in {time.perf_counter() - begin:.1f}"
+          " s)")
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "GRIDFLOW_INSTANCE": str(tmp),
+           "GRIDFLOW_QUEUE": queue}
+    all_fired = with_workers(engine, reader, deps, redis.Redis.from_url(redis_url), env, tmp, peak, burst, raw)
+    sweep_cost(engine, args.open_small, args.open_large)
+    engine.dispose()
+    if redis_url.startswith("unix://"):
+        embedded_redis.stop(tmp)
+    if all_fired:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nWall time {time.perf_counter() - began:.0f} s." + ("" if all_fired else f" Worker logs kept in {tmp}."))
+
+
+if __name__ == "__main__":
+    main()
