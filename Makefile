@@ -27,6 +27,7 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.grid
+	$(BIN)/python -m bench.sla
 
 stop:  # stops the embedded Redis that `make run` left running in instance/
 	$(BIN)/python -c "from engine import embedded_redis; embedded_redis.stop('instance')"
