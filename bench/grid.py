@@ -19,10 +19,11 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import insert, select, text
 
+from bench.throughput import reset
 from engine import db, demo, nanan, views
 from engine.deps import Deps, NullScheduler
 from engine.geo import GridIndex
-from engine.model import Base, Case, Department, Grid, ProcessVersion, Task, User
+from engine.model import Case, Department, Grid, ProcessVersion, Task, User
 from workflows import CATALOGUE
 
 WEST, SOUTH, EAST, NORTH = nanan.BOX
@@ -63,14 +64,7 @@ def gps(lookups: int) -> None:
 
 def load(engine, cases: int) -> Deps:
     """Fresh schema, Nan'an imported, then `cases` open cases with one open task each, bulk-inserted."""
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.upgrade(engine)
+    reset(engine)
     deps = Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE, scheduler=NullScheduler())
     demo.load_nanan(deps)
     with deps.uow() as uow:
