@@ -23,10 +23,11 @@ from rq import Worker
 from rq.results import Result
 from sqlalchemy import and_, bindparam, create_engine, func, insert, not_, select, text, update
 
+from bench.throughput import reset as schema_reset
 from engine import bootstrap, db, demo, embedded_redis, firing, runner, services, versions
 from engine.config import Settings
 from engine.deps import Deps, NullScheduler
-from engine.model import Base, Case, Deadline, ProcessVersion, SlaClock, Task, TimelineEvent, User
+from engine.model import Case, Deadline, ProcessVersion, SlaClock, Task, TimelineEvent, User
 from engine.scheduler import RQScheduler, job_id
 from workflows import CATALOGUE
 
@@ -39,14 +40,7 @@ FLOOR, TEMPLATES, WORKERS, DUE_SET = 100, 20, 2, 1000
 
 def reset(engine) -> Deps:
     """Drop Gridflow's tables (PostgreSQL: the public schema), migrate, load the demo; Deps with a NullScheduler."""
-    with engine.begin() as c:
-        if engine.dialect.name == "postgresql":
-            c.execute(text("DROP SCHEMA public CASCADE"))
-            c.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(c)
-            c.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.upgrade(engine)
+    schema_reset(engine)
     deps = Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE, scheduler=NullScheduler())
     runner.use_clock(deps.clock)
     demo.load(deps)
