@@ -180,14 +180,17 @@ class Task(Base):
     due_at: Mapped[datetime | None]
 
 
+PENDING = "fired_at IS NULL AND cancelled_at IS NULL"
+
+
 class Deadline(Base):
     """A moment the engine must act at. The database, not the queue, is the source of truth."""
 
     __tablename__ = "deadlines"
     __table_args__ = (
         UniqueConstraint("case_id", "key"),
-        Index("ix_deadlines_due_pending", "due_at", sqlite_where=text("fired_at IS NULL"),
-              postgresql_where=text("fired_at IS NULL")),
+        Index("ix_deadlines_due_pending", "due_at", sqlite_where=text(PENDING),
+              postgresql_where=text(PENDING)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
