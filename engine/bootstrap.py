@@ -1,5 +1,5 @@
 """Builds the engine's dependencies from Settings; used by app.py, worker.py and the tests."""
-from datetime import time
+from datetime import time, timedelta
 
 from engine import db, embedded_redis, runner
 from engine.config import Settings
@@ -29,7 +29,8 @@ def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migr
     deps = Deps(sessions=db.make_session_factory(sql_engine), catalogue=catalogue,
                 scheduler=RQScheduler(connect(redis_url(settings)), settings.queue_name),
                 timezone=settings.timezone, office_hours=office_hours(settings.office_hours),
-                warn_at=tuple(float(f) for f in settings.warn_at.split(",") if f.strip()))
+                warn_at=tuple(float(f) for f in settings.warn_at.split(",") if f.strip()),
+                lease=timedelta(seconds=settings.lease_seconds))
     if clock is not None:
         deps.clock = clock
     runner.use_clock(deps.clock)

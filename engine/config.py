@@ -17,7 +17,8 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     queue_name: str = "gridflow"
     token_hours: int = 24 * 30
-    sweep_seconds: int = 60
+    sweep_seconds: float = 60  # how often a worker looks for due deadlines no one holds
+    lease_seconds: float = 60  # how long a worker holds the deadlines it took to fire
     timezone: str = "Asia/Shanghai"
     office_hours: str = "08:30-12:00,14:00-17:30"  # local time, comma-separated periods
     warn_at: str = "0.5,0.8"  # fractions of a time limit at which to warn
@@ -34,7 +35,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
-        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY; overrides win."""
+        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_* tunings;
+        overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -43,6 +45,8 @@ class Settings:
             "queue_name": env.get("GRIDFLOW_QUEUE", "gridflow"),
             "office_hours": env.get("GRIDFLOW_OFFICE_HOURS", "08:30-12:00,14:00-17:30"),
             "warn_at": env.get("GRIDFLOW_SLA_WARN_AT", "0.5,0.8"),
+            "sweep_seconds": float(env.get("GRIDFLOW_SWEEP_SECONDS", 60)),
+            "lease_seconds": float(env.get("GRIDFLOW_LEASE_SECONDS", 60)),
         }
         values.update(overrides)
         values.setdefault("secret_key", env.get("SECRET_KEY") or _instance_secret(Path(values["instance_path"])))

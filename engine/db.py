@@ -1,4 +1,6 @@
 """Database engines, sessions and migrations, with SQLite and PostgreSQL behaving alike."""
+import os
+import weakref
 from pathlib import Path
 
 from alembic import command
@@ -35,10 +37,13 @@ def make_engine(url: str) -> Engine:
 
 
 def prepare(engine: Engine) -> Engine:
-    """SQLite gets WAL, foreign keys, a busy timeout and one writer decided at BEGIN."""
+    """SQLite gets WAL, foreign keys, a busy timeout and one writer decided at BEGIN; PostgreSQL connections
+    are let go of in forked children."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+    else:
+        _let_go_in_forked_children(engine)
     return engine
 
 
@@ -55,6 +60,30 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def _sqlite_begin_immediate(connection):
     # One writer at a time, decided at BEGIN: a read-then-write never fails half way with "locked".
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _let_go_in_forked_children(engine: Engine) -> None:
+    """A child forked from this process (RQ forks its scheduler) lets go of the parent's PostgreSQL sockets.
+
+    Otherwise the child keeps them open: when the parent is killed in the middle of a transaction, the
+    server never sees the connection close and the transaction goes on holding its row locks. In the child
+    each inherited socket is pointed at /dev/null, so the server sees the parent's death and rolls back,
+    while the child's copy of the connection can still be closed harmlessly.
+    """
+    opened, engine_ref = weakref.WeakSet(), weakref.ref(engine)
+    event.listen(engine, "connect", lambda dbapi_connection, _record: opened.add(dbapi_connection))
+
+    def in_child():
+        if engine_ref() is not None:
+            engine_ref().dispose(close=False)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for connection in list(opened):
+            try:
+                os.dup2(devnull, connection.fileno())
+            except Exception:  # noqa: BLE001 - already closed: nothing to let go of
+                pass
+        os.close(devnull)
+    os.register_at_fork(after_in_child=in_child)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -1,5 +1,6 @@
 """What every service needs, built once by a composition root (app.py or worker.py)."""
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.orm import sessionmaker
 
@@ -31,6 +32,7 @@ class Deps:
     timezone: str = "Asia/Shanghai"
     office_hours: tuple = OFFICE_HOURS
     warn_at: tuple[float, ...] = (0.5, 0.8)
+    lease: timedelta = timedelta(seconds=60)  # how long a worker holds the deadlines it took to fire
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -1,17 +1,23 @@
 """Firing deadlines: exactly once, never before their time, whatever wakes them and however often.
 
-The case row is locked first, then the deadline is read again: a second worker, a duplicate RQ job or the
-sweep finds it fired (or cancelled) and does nothing. A job that wakes before the due time (RQ's scheduler
-rounds to whole seconds) is told "early" and puts itself back. If the process dies half way the transaction
-is rolled back, `fired_at` stays empty and the sweep fires it again, once.
+Workers take due deadlines with a short lease (`lease_due`) so that two workers draining a backlog share it
+rather than queue behind each other's locks; the lease is only a division of work. Exactness comes from
+`fire_deadline`: it locks the case row, then reads the deadline again, so a second worker, a duplicate job
+or the sweep finds it fired (or cancelled) and does nothing, and a call before the due time is told "early".
+If the process dies half way the transaction is rolled back, `fired_at` stays empty, the lease runs out and
+the sweep hands the deadline to a worker again, which fires it once.
 """
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
 
 from engine import alarms, clocks, runner, versions
 from engine.deps import Deps
 from engine.errors import ConflictError
 from engine.model import Case, Deadline
 from engine.projection import finish
+
+NOTICES = ("warning", "supervision")  # deadlines that only tell people: the process is not touched
 
 
 def fire_deadline(deps: Deps, deadline_id: int) -> str:
@@ -28,6 +34,11 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
         if now < deadline.due_at:
             return "early"
         deadline.attempts += 1
+        if deadline.kind in NOTICES:
+            _notice(session, case, deadline, now)
+            deadline.fired_at = now
+            uow.commit()
+            return "fired"
         spec = versions.spec_of(deps.specs, case.process_version)
         workflow = runner.restore(spec, case.state)
         if deadline.kind == "timer":
@@ -43,39 +54,56 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
         return "fired"
 
 
-def _sla(deps, session, case, deadline, workflow, now):
-    """A warning notifies; a breach is recorded, ordered and sent into the process, which may escalate."""
-    scheduled = ()
-    if deadline.kind == "warning":
-        if not alarms.superseded(session, deadline, now):
-            alarms.warn(session, case, deadline, now)
-    elif deadline.kind == "supervision":
+def _notice(session, case, deadline, now) -> None:
+    """A warning or an unanswered supervision order: notifications and a timeline event, nothing else."""
+    if deadline.kind == "supervision":
         alarms.supervision_overdue(session, case, deadline, now)
-    elif deadline.kind == "breach":
-        order = alarms.breach(session, case, deadline, now, clocks.calendar(session, deps))
-        scheduled = tuple(session.scalars(select(Deadline).where(Deadline.key == f"supervision:{order.id}")))
-        try:
-            return runner.send_message(workflow, "sla_breached", {
-                "reason": order.reason, "by": "system", "deadline": deadline.id}), scheduled
-        except ConflictError:
-            pass  # this step has no escalation drawn: the breach and the order are on record
-    return runner.advance(workflow), scheduled
+    elif not alarms.superseded(session, deadline, now):
+        alarms.warn(session, case, deadline, now)
+
+
+def _sla(deps, session, case, deadline, workflow, now):
+    """A breach is recorded, ordered and sent into the process, which may escalate."""
+    order = alarms.breach(session, case, deadline, now, clocks.calendar(session, deps))
+    scheduled = tuple(session.scalars(select(Deadline).where(Deadline.key == f"supervision:{order.id}")))
+    try:
+        return runner.send_message(workflow, "sla_breached", {
+            "reason": order.reason, "by": "system", "deadline": deadline.id}), scheduled
+    except ConflictError:  # this step has no escalation drawn: the breach and the order are on record
+        return runner.advance(workflow), scheduled
+
+
+def _free(now: datetime):
+    """Pending, due and held by no worker."""
+    return (Deadline.fired_at.is_(None) & Deadline.cancelled_at.is_(None) & (Deadline.due_at <= now)
+            & or_(Deadline.leased_until.is_(None), Deadline.leased_until < now))
+
+
+def lease_due(deps: Deps, limit: int = 20) -> list[int]:
+    """Take up to `limit` due deadlines that no worker holds, oldest first, for `deps.lease`; returns their ids."""
+    with deps.uow() as uow:
+        now = deps.clock.now()
+        free = (select(Deadline.id).where(_free(now)).order_by(Deadline.due_at).limit(limit)
+                .with_for_update(skip_locked=True))
+        taken = uow.session.scalars(update(Deadline).where(Deadline.id.in_(free)).values(leased_until=now + deps.lease)
+                                    .returning(Deadline.id).execution_options(synchronize_session=False)).all()
+        uow.commit()
+        return sorted(taken)
 
 
 def due_deadlines(deps: Deps, limit: int = 1000) -> list[tuple[int, object]]:
-    """Pending deadlines that are due now: what the sweep hands back to the queue."""
+    """Due deadlines that no worker holds: what the sweep hands back to the queue."""
     with deps.uow() as uow:
-        rows = uow.session.execute(
-            select(Deadline.id, Deadline.due_at)
-            .where(Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at <= deps.clock.now())
-            .order_by(Deadline.due_at).limit(limit))
+        now = deps.clock.now()
+        rows = uow.session.execute(select(Deadline.id, Deadline.due_at).where(_free(now))
+                                   .order_by(Deadline.due_at).limit(limit))
         return [(row.id, row.due_at) for row in rows]
 
 
-def deadline_due_at(deps: Deps, deadline_id: int):
-    """When a pending deadline is due, or None once it has fired or been cancelled."""
+def next_due(deps: Deps, before: datetime) -> datetime | None:
+    """The earliest due time before `before` of a pending deadline no worker holds."""
     with deps.uow() as uow:
-        deadline = uow.session.get(Deadline, deadline_id)
-        if deadline is None or deadline.fired_at or deadline.cancelled_at:
-            return None
-        return deadline.due_at
+        now = deps.clock.now()
+        return uow.session.scalar(select(func.min(Deadline.due_at)).where(
+            Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < before,
+            or_(Deadline.leased_until.is_(None), Deadline.leased_until < now)))

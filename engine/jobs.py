@@ -1,13 +1,21 @@
-"""RQ entry points. Jobs take ids only; the worker hands this module its dependencies at start."""
+"""RQ entry points. Jobs take plain values; the worker hands this module its dependencies at start.
+
+Redis is the alarm clock, not the list of work: one job wakes a worker for each second in which deadlines
+fall due, and the worker then fires whatever the database says is due, leasing it so that helpers can share
+a backlog. A job woken early (RQ's scheduler works in whole seconds) fires nothing before its time.
+"""
 import logging
 import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from engine import firing
 from engine.deps import Deps
 
 log = logging.getLogger(__name__)
 _deps: Deps | None = None
-WAIT_IN_JOB = 2.0  # seconds: a job woken this little before the due time waits instead of re-queueing
+WAIT_IN_JOB = 2.0  # seconds: a job woken this little before a due time waits instead of re-queueing
+BATCH = 20  # deadlines leased at a time
 
 
 def configure(deps: Deps) -> None:
@@ -15,28 +23,48 @@ def configure(deps: Deps) -> None:
     _deps = deps
 
 
-def fire_deadline(deadline_id: int) -> str:
-    """Fire a deadline once. RQ's scheduler rounds to whole seconds and can wake a job early: a job a
-    moment early waits for the due time; one woken earlier than that puts itself back on the schedule."""
-    result = firing.fire_deadline(_deps, deadline_id)
-    if result != "early":
-        return result
-    due = firing.deadline_due_at(_deps, deadline_id)
-    if due is None:
-        return "done"
-    wait = (due - _deps.clock.now()).total_seconds()
-    if wait <= WAIT_IN_JOB:
-        time.sleep(max(wait, 0) + 0.001)
-        result = firing.fire_deadline(_deps, deadline_id)
-        if result != "early":
-            return result
-    _deps.scheduler.schedule([(deadline_id, due)])
-    return "early"
+def fire_due(second: int) -> dict:
+    """The alarm for one second: fire every deadline due by then, waiting in the job for those due within it."""
+    end = datetime.fromtimestamp(second + 1, UTC)
+    results: Counter = Counter()
+    while True:
+        results += _drain(first=not results)
+        due = firing.next_due(_deps, before=end)
+        if due is None:
+            return dict(results)
+        wait = (due - _deps.clock.now()).total_seconds()
+        if wait > WAIT_IN_JOB:  # woken far too early (clocks apart): come back at the due time
+            _deps.scheduler.schedule_again(second, due)
+            return {**results, "rescheduled": 1}
+        if wait > 0:
+            results["waited_ms"] += round(wait * 1000)
+            time.sleep(wait + 0.001)
+
+
+def drain() -> dict:
+    """Help with a backlog: fire due deadlines until none is left untaken."""
+    return dict(_drain())
+
+
+def _drain(first: bool = False) -> Counter:
+    """Fire due deadlines, BATCH at a time, until none is left untaken; ask idle workers to help with a backlog."""
+    results: Counter = Counter()
+    while taken := firing.lease_due(_deps, BATCH):
+        if first and len(taken) == BATCH:
+            _deps.scheduler.ask_for_help()
+        first = False
+        for deadline_id in taken:
+            try:
+                results[firing.fire_deadline(_deps, deadline_id)] += 1
+            except Exception:  # one bad deadline must not hold up the rest; its lease runs out, the sweep retries
+                log.exception("firing deadline %s failed", deadline_id)
+                results["failed"] += 1
+    return results
 
 
 def sweep() -> int:
-    """Queue every due deadline that has not fired (lost jobs, Redis restarts, downtime)."""
-    due = firing.due_deadlines(_deps)
+    """Wake a worker for due deadlines no one holds (lost alarms, Redis restarts, downtime, dead workers)."""
+    due = firing.due_deadlines(_deps, limit=1)
     if due:
-        _deps.scheduler.fire_now([deadline_id for deadline_id, _ in due])
+        _deps.scheduler.fire_now(_deps.clock.now() - timedelta(seconds=1))
     return len(due)

@@ -205,6 +205,7 @@ class Deadline(Base):
     fired_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    leased_until: Mapped[datetime | None]  # a worker has taken it to fire until then (engine/firing.py)
 
 
 class IdempotencyKey(Base):

@@ -1,39 +1,52 @@
-"""The only RQ user: deadlines go to Redis under deterministic job ids, as an alarm clock."""
+"""The only RQ user: Redis is the alarm clock for deadlines that the database holds."""
 import logging
+import re
+import uuid
 from datetime import UTC, datetime
 
 import redis
-from rq import Queue
+from rq import Queue, Worker
 
 log = logging.getLogger(__name__)
 
-FIRE = "engine.jobs.fire_deadline"
-
-
-def job_id(deadline_id: int) -> str:
-    return f"deadline-{deadline_id}"
+FIRE_DUE = "engine.jobs.fire_due"
+DRAIN = "engine.jobs.drain"
+KEEP = {"result_ttl": 60, "failure_ttl": 86400}
 
 
 class RQScheduler:
-    """Schedules deadline firings with `enqueue_at`; the database stays the source of truth."""
+    """One job per second in which deadlines fall due, under a deterministic id; helpers for a backlog."""
 
     def __init__(self, connection: redis.Redis, queue_name: str):
         self.queue = Queue(queue_name, connection=connection)
 
+    def job_id(self, second: int) -> str:
+        return f"due-{re.sub(r'[^A-Za-z0-9_-]', '_', self.queue.name)}-{second}"
+
     def schedule(self, deadlines: list[tuple[int, datetime]]) -> None:
-        """Ask RQ to wake a worker at each due time; an id already queued is replaced, not doubled."""
+        """Wake a worker at each second holding a due time; a second already scheduled is not doubled."""
+        seconds = sorted({int(due_at.timestamp()) for _, due_at in deadlines})
         try:
-            for deadline_id, due_at in deadlines:
-                self.queue.enqueue_at(due_at.astimezone(UTC), FIRE, deadline_id,
-                                      job_id=job_id(deadline_id), result_ttl=60, failure_ttl=86400)
+            for second in seconds:
+                self.queue.enqueue_at(datetime.fromtimestamp(second, UTC), FIRE_DUE, second,
+                                      job_id=self.job_id(second), **KEEP)
         except redis.RedisError:
             log.warning("Redis unreachable: %d deadline(s) left for the sweep", len(deadlines))
 
-    def fire_now(self, deadline_ids: list[int]) -> None:
-        """Queue firings that are already due (the sweep's catch-up)."""
-        for deadline_id in deadline_ids:
-            self.queue.enqueue(FIRE, deadline_id, job_id=job_id(deadline_id), result_ttl=60,
-                               failure_ttl=86400)
+    def schedule_again(self, second: int, due_at: datetime) -> None:
+        """A job woken long before its time comes back then, under an id of its own (its own id is running)."""
+        self.queue.enqueue_at(due_at.astimezone(UTC), FIRE_DUE, second,
+                              job_id=f"{self.job_id(second)}-{uuid.uuid4().hex[:8]}", **KEEP)
+
+    def fire_now(self, due_at: datetime) -> None:
+        """Wake a worker now for everything due by `due_at` (the sweep's catch-up)."""
+        second = int(due_at.timestamp())
+        self.queue.enqueue(FIRE_DUE, second, job_id=f"{self.job_id(second)}-sweep", **KEEP)
+
+    def ask_for_help(self) -> None:
+        """A backlog: one drain job for every other worker listening on this queue."""
+        for _ in range(max(Worker.count(queue=self.queue) - 1, 0)):
+            self.queue.enqueue(DRAIN, **KEEP)
 
 
 def connect(url: str) -> redis.Redis:

@@ -24,10 +24,13 @@ class FakeScheduler:
 
     def __init__(self):
         self.scheduled: list[tuple[int, datetime]] = []
-        self.fired_now: list[int] = []
+        self.woken_for: list[datetime] = []
 
     def schedule(self, deadlines) -> None:
         self.scheduled.extend(deadlines)
 
-    def fire_now(self, deadline_ids) -> None:
-        self.fired_now.extend(deadline_ids)
+    def fire_now(self, due_at) -> None:
+        self.woken_for.append(due_at)
+
+    def ask_for_help(self) -> None:
+        pass

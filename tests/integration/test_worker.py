@@ -1,14 +1,10 @@
 """A real RQ worker process fires deadlines: scheduled ones, and ones the sweep recovers."""
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine import firing, services
 from engine.model import Deadline, TimelineEvent
@@ -17,24 +13,6 @@ from tests.helpers import timer_deadline, user_id
 
 ROOT = Path(__file__).resolve().parents[2]
 DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", severity="medium")
-
-
-@pytest.fixture
-def start_worker(settings, redis_url, tmp_path):
-    processes = []
-
-    def _start():
-        env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
-               "GRIDFLOW_INSTANCE": str(settings.instance_path), "GRIDFLOW_QUEUE": settings.queue_name}
-        log = open(tmp_path / f"worker-{len(processes)}.log", "w")
-        processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT))
-        return processes[-1]
-
-    yield _start
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def wait_for_reminder(deps, case_id, seconds=30.0):
@@ -57,8 +35,10 @@ def test_the_worker_fires_the_register_reminder_that_rq_scheduled(deps, clock, r
     deps.scheduler = RQScheduler(redis.Redis.from_url(redis_url), settings.queue_name)
     case_id = file_three_hours_ago(deps, clock)
     with deps.uow() as uow:
-        pending = uow.session.scalar(select(func.count()).where(Deadline.case_id == case_id))
-    assert deps.scheduler.queue.scheduled_job_registry.count == pending
+        seconds = {int(d.timestamp()) for d in uow.session.scalars(select(Deadline.due_at).where(
+            Deadline.case_id == case_id))}
+    assert sorted(deps.scheduler.queue.scheduled_job_registry.get_job_ids()) == sorted(
+        deps.scheduler.job_id(s) for s in seconds)  # one alarm per second in which something falls due
     start_worker()
     kinds = wait_for_reminder(deps, case_id)
     assert kinds.count("reminded") == 1
