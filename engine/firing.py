@@ -33,10 +33,9 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
             return "done"
         if now < deadline.due_at:
             return "early"
-        deadline.attempts += 1
         if deadline.kind in NOTICES:
             _notice(session, case, deadline, now)
-            deadline.fired_at = now
+            deadline.fired_at, deadline.attempts = now, deadline.attempts + 1  # one UPDATE, at commit
             uow.commit()
             return "fired"
         spec = versions.spec_of(deps.specs, case.process_version)
@@ -44,11 +43,10 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
         if deadline.kind == "timer":
             step = runner.advance(workflow)
             if any(f"timer:{t.task_id}" == deadline.key for t in step.timers):
-                uow.commit()  # the workflow's own clock has not reached it yet: try again later
-                return "early"
+                return "early"  # the workflow's own clock has not reached it yet: try again later
         else:
             step, scheduled = _sla(deps, session, case, deadline, workflow, now)
-        deadline.fired_at = now
+        deadline.fired_at, deadline.attempts = now, deadline.attempts + 1
         case.state = runner.dump(spec, workflow)
         finish(deps, uow, case, spec, step, now, None, scheduled=scheduled if deadline.kind != "timer" else ())
         return "fired"
