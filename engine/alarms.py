@@ -75,16 +75,20 @@ def _notify(session, case, clock, kind, message, now) -> None:
     """The step's assignee (or the case's open-task assignees) and the supervisors over the case's town."""
     people = set(session.scalars(select(Task.assignee_id).where(
         Task.case_id == case.id, Task.status.in_(("open", "claimed")), Task.assignee_id.is_not(None))))
-    town = grids.ancestor_at(session, session.get(Grid, case.grid_id), 1)
-    people |= set(session.scalars(select(User.id).join(Grid, Grid.id == User.grid_id).where(
-        User.role == "supervisor", User.active.is_(True), Grid.path.in_(_ancestor_paths(town)))))
+    people |= _supervisors_over(session, session.get(Grid, case.grid_id))
     session.add_all(Notification(user_id=user_id, case_id=case.id, kind=kind, message=message, created_at=now)
                     for user_id in sorted(people))
 
 
-def _ancestor_paths(grid: Grid) -> list[str]:
-    codes = grids.path_codes(grid)
-    return ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
+def _supervisors_over(session, grid: Grid) -> set[int]:
+    """Active supervisors of the city and of the grid's town, read once per transaction (a batch of firings)."""
+    codes = grids.path_codes(grid)[:2]
+    paths = tuple("/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1))
+    known = session.info.setdefault("supervisors_over", {})
+    if paths not in known:
+        known[paths] = set(session.scalars(select(User.id).join(Grid, Grid.id == User.grid_id).where(
+            User.role == "supervisor", User.active.is_(True), Grid.path.in_(paths))))
+    return known[paths]
 
 
 def _step_title(session, case, clock) -> str:

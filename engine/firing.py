@@ -1,12 +1,15 @@
 """Firing deadlines: exactly once, never before their time, whatever wakes them and however often.
 
 Workers take due deadlines with a short lease (`lease_due`) so that two workers draining a backlog share it
-rather than queue behind each other's locks; the lease is only a division of work. Exactness comes from
-`fire_deadline`: it locks the case row, then reads the deadline again, so a second worker, a duplicate job
-or the sweep finds it fired (or cancelled) and does nothing, and a call before the due time is told "early".
+rather than queue behind each other's locks; the lease is only a division of work. A leased batch fires in
+one transaction (`fire_deadlines`), which pays one commit for many firings. Exactness comes from the case
+lock: the deadline is read with its case row locked, so a second worker, a duplicate job or the sweep finds
+it fired (or cancelled) and does nothing, and a call before the due time is told "early".
 If the process dies half way the transaction is rolled back, `fired_at` stays empty, the lease runs out and
 the sweep hands the deadline to a worker again, which fires it once.
 """
+import logging
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -15,41 +18,74 @@ from engine import alarms, clocks, runner, versions
 from engine.deps import Deps
 from engine.errors import ConflictError
 from engine.model import Case, Deadline
-from engine.projection import finish
+from engine.projection import project
 
+log = logging.getLogger(__name__)
 NOTICES = ("warning", "supervision")  # deadlines that only tell people: the process is not touched
 
 
 def fire_deadline(deps: Deps, deadline_id: int) -> str:
     """Act on a due deadline once. Returns fired, early or done."""
     with deps.uow() as uow:
-        session, now = uow.session, deps.clock.now()
-        deadline = session.get(Deadline, deadline_id)
-        if deadline is None:
+        session = uow.session
+        case_id = session.scalar(select(Deadline.case_id).where(Deadline.id == deadline_id))
+        if case_id is None:
             return "done"
-        case = session.scalar(select(Case).where(Case.id == deadline.case_id).with_for_update(of=Case))
-        session.refresh(deadline)
-        if deadline.fired_at or deadline.cancelled_at:
-            return "done"
-        if now < deadline.due_at:
-            return "early"
-        if deadline.kind in NOTICES:
-            _notice(session, case, deadline, now)
-            deadline.fired_at, deadline.attempts = now, deadline.attempts + 1  # one UPDATE, at commit
+        case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
+        result = _fire(deps, uow, case, session.get(Deadline, deadline_id), deps.clock.now())
+        uow.commit()
+        return result
+
+
+def fire_deadlines(deps: Deps, deadline_ids: list[int]) -> Counter:
+    """Fire leased deadlines together in one transaction; if one fails, one by one so the others still fire."""
+    try:
+        with deps.uow() as uow:
+            session, now = uow.session, deps.clock.now()
+            cases = {c.id: c for c in session.scalars(
+                select(Case).where(Case.id.in_(select(Deadline.case_id).where(Deadline.id.in_(deadline_ids))))
+                .order_by(Case.id).with_for_update(of=Case))}
+            deadlines = session.scalars(select(Deadline).where(Deadline.id.in_(deadline_ids))
+                                        .order_by(Deadline.due_at, Deadline.id)).all()
+            results = Counter(_fire(deps, uow, cases[d.case_id], d, now) for d in deadlines)
             uow.commit()
-            return "fired"
-        spec = versions.spec_of(deps.specs, case.process_version)
-        workflow = runner.restore(spec, case.state)
-        if deadline.kind == "timer":
-            step = runner.advance(workflow)
-            if any(f"timer:{t.task_id}" == deadline.key for t in step.timers):
-                return "early"  # the workflow's own clock has not reached it yet: try again later
-        else:
-            step, scheduled = _sla(deps, session, case, deadline, workflow, now)
-        deadline.fired_at, deadline.attempts = now, deadline.attempts + 1
-        case.state = runner.dump(spec, workflow)
-        finish(deps, uow, case, spec, step, now, None, scheduled=scheduled if deadline.kind != "timer" else ())
+            return results
+    except Exception:  # noqa: BLE001 - find the one that fails; it keeps its lease, the sweep retries it later
+        log.exception("firing %d deadlines together failed; firing them one by one", len(deadline_ids))
+    results = Counter()
+    for deadline_id in deadline_ids:
+        try:
+            results[fire_deadline(deps, deadline_id)] += 1
+        except Exception:  # noqa: BLE001
+            log.exception("firing deadline %s failed", deadline_id)
+            results["failed"] += 1
+    return results
+
+
+def _fire(deps: Deps, uow, case: Case, deadline: Deadline, now: datetime) -> str:
+    """With the case locked: act on the deadline unless it fired, was cancelled or is not due; no commit."""
+    session = uow.session
+    if deadline.fired_at or deadline.cancelled_at:
+        return "done"
+    if now < deadline.due_at:
+        return "early"
+    if deadline.kind in NOTICES:
+        _notice(session, case, deadline, now)
+        deadline.fired_at, deadline.attempts = now, deadline.attempts + 1  # one UPDATE, at commit
         return "fired"
+    spec = versions.spec_of(deps.specs, case.process_version)
+    workflow = runner.restore(spec, case.state)
+    scheduled = ()
+    if deadline.kind == "timer":
+        step = runner.advance(workflow)
+        if any(f"timer:{t.task_id}" == deadline.key for t in step.timers):
+            return "early"  # the workflow's own clock has not reached it yet: try again later
+    else:
+        step, scheduled = _sla(deps, session, case, deadline, workflow, now)
+    deadline.fired_at, deadline.attempts = now, deadline.attempts + 1
+    case.state = runner.dump(spec, workflow)
+    project(deps, uow, case, spec, step, now, None, scheduled=scheduled)
+    return "fired"
 
 
 def _notice(session, case, deadline, now) -> None:

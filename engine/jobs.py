@@ -4,7 +4,6 @@ Redis is the alarm clock, not the list of work: one job wakes a worker for each 
 fall due, and the worker then fires whatever the database says is due, leasing it so that helpers can share
 a backlog. A job woken early (RQ's scheduler works in whole seconds) fires nothing before its time.
 """
-import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from engine import firing
 from engine.deps import Deps
 
-log = logging.getLogger(__name__)
 _deps: Deps | None = None
 WAIT_IN_JOB = 2.0  # seconds: a job woken this little before a due time waits instead of re-queueing
 BATCH = 20  # deadlines leased at a time
@@ -53,12 +51,7 @@ def _drain(first: bool = False) -> Counter:
         if first and len(taken) == BATCH:
             _deps.scheduler.ask_for_help()
         first = False
-        for deadline_id in taken:
-            try:
-                results[firing.fire_deadline(_deps, deadline_id)] += 1
-            except Exception:  # one bad deadline must not hold up the rest; its lease runs out, the sweep retries
-                log.exception("firing deadline %s failed", deadline_id)
-                results["failed"] += 1
+        results += firing.fire_deadlines(_deps, taken)
     return results
 
 

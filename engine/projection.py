@@ -20,12 +20,18 @@ STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediat
 def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
            scheduled: tuple = ()) -> None:
     """Project the engine run, commit, and after the commit hand every new deadline to the scheduler."""
+    project(deps, uow, case, spec, step, now, actor, filing, scheduled)
+    uow.commit()
+
+
+def project(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
+            scheduled: tuple = ()) -> None:
+    """Project the engine run; once the unit of work commits, its new deadlines go to the scheduler."""
     created = [*apply_step(uow.session, case, deps.catalogue[case.type], step, now, actor, spec,
                            clocks.calendar(uow.session, deps), filing, deps.warn_at), *scheduled]
     schedule = [(d.id, d.due_at) for d in created]
     if schedule:
         uow.after_commit(lambda: deps.scheduler.schedule(schedule))
-    uow.commit()
 
 
 def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,

@@ -70,3 +70,19 @@ def test_the_sweep_wakes_a_worker_only_when_something_due_is_unheld(deps, clock)
     assert jobs.sweep() == 1 and len(deps.scheduler.woken_for) == 1
     firing.lease_due(deps)
     assert jobs.sweep() == 0 and len(deps.scheduler.woken_for) == 1
+
+
+def test_one_deadline_that_cannot_fire_does_not_hold_back_its_batch(deps, clock):
+    case_ids = file_overdue(deps, clock, 3)
+    with deps.uow() as uow:  # an overdue-order deadline whose order is gone
+        broken = Deadline(case_id=case_ids[0], kind="supervision", name="supervision_order", key="supervision:0",
+                          due_at=clock.now() - timedelta(minutes=5))
+        uow.session.add(broken)
+        uow.commit()
+    taken = firing.lease_due(deps, 20)
+    assert broken.id in taken and len(taken) == 4
+    assert firing.fire_deadlines(deps, taken) == {"fired": 3, "failed": 1}
+    with deps.uow() as uow:
+        unfired = uow.session.scalars(select(Deadline.id).where(Deadline.id.in_(taken), Deadline.fired_at.is_(None)))
+        assert list(unfired) == [broken.id]
+    assert firing.lease_due(deps, 20) == []  # it keeps its lease: no worker spins on it
