@@ -3,8 +3,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import sessionmaker
 
+from engine.blobstore import BlobStore
 from engine.catalogue import CaseType
 from engine.clock import SystemClock
+from engine.config import MB, ROOT
 from engine.geo import GridLocator
 from engine.sla import OFFICE_HOURS
 from engine.specs import SpecCache
@@ -20,7 +22,7 @@ class NullScheduler:
 
 @dataclass
 class Deps:
-    """Session factory, case-type catalogue, spec cache, grid locator, clock and scheduler."""
+    """Session factory, case-type catalogue, spec cache, grid locator, clock, scheduler and file store."""
 
     sessions: sessionmaker
     catalogue: dict[str, CaseType]
@@ -31,6 +33,9 @@ class Deps:
     timezone: str = "Asia/Shanghai"
     office_hours: tuple = OFFICE_HOURS
     warn_at: tuple[float, ...] = (0.5, 0.8)
+    blobs: BlobStore = field(default_factory=lambda: BlobStore(ROOT / "instance" / "attachments"))
+    attachment_max_bytes: int = 10 * MB
+    attachments_per_case: int = 50
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
