@@ -220,6 +220,10 @@ class TaskQuery(Input):
 
 class TaskComplete(Input):
     data = fields.Dict(keys=fields.String(), required=True)
+    attachments = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)), load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "ids of files uploaded to the case beforehand: the completion's evidence"})
 
 
 class GridQuery(Input):

@@ -214,6 +214,53 @@ def test_evidence_for_a_task_needs_someone_who_may_act_on_it(client, login, case
     assert evidence["task_id"] == register["id"]
 
 
+def test_a_liaison_uploads_evidence_and_completes_their_task_through_the_api(client, login, town_case):
+    judicial, case_id = login("judicial"), town_case["id"]
+    [task] = town_case["tasks"]
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=judicial).status_code == 200
+    before = uploaded(client, judicial, case_id, png(seed=11), kind="evidence_before", task_id=task["id"])
+    after = uploaded(client, judicial, case_id, png(seed=12), filename="调解后.jpg", kind="evidence_after")
+    agreement = uploaded(client, judicial, case_id, b"%PDF-1.4\n", filename="调解协议书.pdf", kind="document")
+
+    response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=judicial, json={
+        "data": {"resolved": True, "outcome": "达成调解协议"}, "attachments": [after["id"], agreement["id"]]})
+    assert response.status_code == 200, response.json
+    [completed] = [e for e in response.json["timeline"] if e["kind"] == "completed" and e["task_id"] == task["id"]]
+    assert completed["payload"]["attachments"] == [{"id": a["id"], "kind": a["kind"], "filename": a["filename"],
+                                                    "sha256": a["sha256"]} for a in (after, agreement)]
+    assert after["filename"] == "调解后.jpg.png"
+    listed = client.get(f"/api/v1/cases/{case_id}/attachments", headers=login("worker")).json
+    assert {a["id"]: a["task_id"] for a in listed} == {before["id"]: task["id"], after["id"]: task["id"],
+                                                       agreement["id"]: task["id"]}
+
+
+def test_a_foreign_or_unknown_attachment_on_completion_is_refused_and_the_task_stays_open(client, login, case):
+    worker, leader = login("worker"), login("leader")
+    other = client.post("/api/v1/cases", json=CASE, headers=worker).json
+    foreign = uploaded(client, worker, other["id"], png(seed=5))
+    [task] = case["tasks"]
+    for ids in ([foreign["id"]], [999999]):
+        response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=leader, json={
+            "data": {"decision": "valid", "risk": "low", "violence": False}, "attachments": ids})
+        assert_error(response, 422, "attachments")
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=leader).json["status"] == "open"
+    assert client.get(f"/api/v1/attachments/{foreign['id']}", headers=worker).json["task_id"] is None
+    assert "completed" not in [e["kind"] for e in client.get(f"/api/v1/cases/{case['id']}/timeline",
+                                                               headers=worker).json]
+
+
+def test_evidence_of_one_task_cannot_be_given_for_another(client, login, case):
+    leader = login("leader")
+    [register] = case["tasks"]
+    evidence = uploaded(client, leader, case["id"], png(), task_id=register["id"])
+    case_now = client.post(f"/api/v1/tasks/{register['id']}/complete", headers=leader, json={
+        "data": {"decision": "valid", "risk": "low", "violence": False}, "attachments": [evidence["id"]]}).json
+    [mediation] = case_now["tasks"]
+    response = client.post(f"/api/v1/tasks/{mediation['id']}/complete", headers=leader, json={
+        "data": {"resolved": True, "outcome": "调解成功"}, "attachments": [evidence["id"]]})
+    assert_error(response, 422, "attachments")
+
+
 def test_nothing_can_be_attached_to_a_closed_case(client, login, case):
     worker = login("worker")
     withdrawn = client.post(f"/api/v1/cases/{case['id']}/withdraw", headers=worker, json={"reason": "已自行解决"})
