@@ -13,7 +13,8 @@ FORM_OVERHEAD = 64 * 1024  # room in the request for the multipart framing and t
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 CONTENT_RESPONSE = {"200": {"description": "The bytes as uploaded, with the content type read from them; "
                                            "the ETag is their sha256.",
-                            "content": {content_type: BINARY for content_type in filetypes.EXTENSIONS}}}
+                            "content": {content_type: BINARY for content_type in filetypes.EXTENSIONS}},
+                    "304": {"description": "Not modified: If-None-Match named this sha256."}}
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Attachments")
 

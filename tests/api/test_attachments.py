@@ -87,6 +87,10 @@ def test_a_photo_reads_back_byte_identical_with_its_hash_and_lands_on_the_timeli
     disposition = content_response.headers["Content-Disposition"]
     assert disposition.startswith("inline")
     assert "filename*=UTF-8''%E7%8E%B0%E5%9C%BA%E7%85%A7%E7%89%87.png" in disposition  # 现场照片.png
+    assert "private" in content_response.headers["Cache-Control"]
+    unchanged = client.get(f"/api/v1/attachments/{attachment['id']}/content",
+                           headers={**worker, "If-None-Match": f'"{sha256}"'})
+    assert unchanged.status_code == 304 and unchanged.data == b""
 
     assert client.get(f"/api/v1/attachments/{attachment['id']}", headers=worker).json == attachment
     assert client.get(f"/api/v1/cases/{case['id']}/attachments", headers=login("leader")).json == [attachment]
