@@ -4,9 +4,8 @@ from flask import send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-from api import admin, auth, cases, errors, grids, schemas, supervision, tasks
-
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+from api import admin, attachments, auth, cases, errors, grids, schemas, supervision, tasks
+from api.schemas import MAX_ID
 
 
 class IdConverter(IntegerConverter):
@@ -47,7 +46,7 @@ def register(app) -> Api:
     app.url_map.converters.update(id=IdConverter, default=TextConverter, string=TextConverter)
     api = GridflowApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth.blp, cases.blp, tasks.blp, grids.blp, supervision.blp, admin.blp):
+    for blueprint in (auth.blp, cases.blp, tasks.blp, attachments.blp, grids.blp, supervision.blp, admin.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     return api

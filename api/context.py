@@ -9,6 +9,7 @@ import json
 import flask_smorest
 from flask import current_app, g, request, session
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from engine import auth
 from engine.deps import Deps
@@ -46,7 +47,13 @@ def authenticate() -> None:
 
 
 class BodyParser(FlaskParser):
-    """webargs' parser; JSON that Python's decoder gives up on is malformed (400) like any other bad JSON."""
+    """webargs' parser; JSON that Python's decoder gives up on is malformed (400) like any other bad JSON.
+    The location `multipart` reads a multipart/form-data body: its files and its other fields together."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def _raw_load_json(self, req):
         try:
@@ -61,3 +68,5 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, reading request arguments with BodyParser."""
 
     ARGUMENTS_PARSER = BodyParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}

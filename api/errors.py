@@ -15,6 +15,7 @@ STATUS = {
     errors.PermissionDenied: 403,
     errors.NotFoundError: 404,
     errors.ConflictError: 409,
+    errors.TooLarge: 413,
     errors.ProcessError: 409,
     errors.TooManyAttempts: 429,
 }

@@ -2,9 +2,13 @@
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from engine import attachments, filetypes
+
 LOCAL = ZoneInfo("Asia/Shanghai")
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 UNSTORABLE = "Must be text without NUL characters (\\u0000) or unpaired surrogates (\\ud800-\\udfff)."
 
 
@@ -216,6 +220,10 @@ class TaskQuery(Input):
 
 class TaskComplete(Input):
     data = fields.Dict(keys=fields.String(), required=True)
+    attachments = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)), load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "ids of files uploaded to the case beforehand: the completion's evidence"})
 
 
 class GridQuery(Input):
@@ -250,3 +258,26 @@ class TimelineCheck(Schema):
     events = fields.Integer()
     broken_at = fields.Integer(allow_none=True, metadata={"description": "seq of the first event that fails"})
     reason = fields.String(allow_none=True)
+
+
+class AttachmentUpload(Input):
+    file = Upload(required=True, metadata={"description": f"{filetypes.ALLOWED}; told by its bytes"})
+    kind = fields.String(load_default="document", validate=validate.OneOf(attachments.KINDS),
+                         metadata={"description": "report: with the report; evidence_before / evidence_after: "
+                                                  "the place before and after handling; document: anything else"})
+    task_id = fields.String(validate=validate.Length(1, 36),
+                            metadata={"description": "an open task of the case you may act on: the file is its "
+                                                     "evidence"})
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    task_id = fields.String(allow_none=True, metadata={"description": "the task it is evidence for"})
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "as read from the bytes"})
+    size = fields.Integer(metadata={"description": "bytes"})
+    sha256 = fields.String(metadata={"description": "hash of the bytes; the ETag of the content"})
+    uploaded_by = fields.String()
+    created_at = LocalDateTime()

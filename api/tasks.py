@@ -55,6 +55,6 @@ class Complete(MethodView):
     @blp.response(200, schemas.CaseOut)
     @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
     def post(self, body, task_id):
-        """Complete a task with its form data; answers with the case as it now stands."""
-        case_id = services.complete_task(deps(), user().id, task_id, body["data"])
+        """Complete a task with its form data and evidence; answers with the case as it now stands."""
+        case_id = services.complete_task(deps(), user().id, task_id, body["data"], body["attachments"])
         return views.case_detail(deps(), user(), case_id)

@@ -2,6 +2,7 @@
 from datetime import time, timedelta
 
 from engine import db, embedded_redis, runner
+from engine.blobstore import BlobStore
 from engine.config import Settings
 from engine.deps import Deps
 from engine.scheduler import RQScheduler, connect
@@ -30,7 +31,9 @@ def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migr
                 scheduler=RQScheduler(connect(redis_url(settings)), settings.queue_name),
                 timezone=settings.timezone, office_hours=office_hours(settings.office_hours),
                 warn_at=tuple(float(f) for f in settings.warn_at.split(",") if f.strip()),
-                lease=timedelta(seconds=settings.lease_seconds))
+                lease=timedelta(seconds=settings.lease_seconds),
+                blobs=BlobStore(settings.attachments_dir), attachment_max_bytes=settings.attachment_max_bytes,
+                attachments_per_case=settings.attachments_per_case)
     if clock is not None:
         deps.clock = clock
     runner.use_clock(deps.clock)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,16 @@ class Settings:
     office_hours: str = "08:30-12:00,14:00-17:30"  # local time, comma-separated periods
     warn_at: str = "0.5,0.8"  # fractions of a time limit at which to warn
     migrate: bool = True  # bring the schema up to date at start
+    attachments_dir: Path | None = None  # default: <instance>/attachments
+    attachment_max_bytes: int = 10 * MB
+    attachments_per_case: int = 50
 
     def __post_init__(self):
         if not self.database_url:
             url = f"sqlite:///{Path(self.instance_path) / 'gridflow.db'}"
             object.__setattr__(self, "database_url", url)
+        if self.attachments_dir is None:
+            object.__setattr__(self, "attachments_dir", Path(self.instance_path) / "attachments")
 
     @property
     def embedded_redis(self) -> bool:
@@ -35,8 +41,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
-        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_* tunings;
-        overrides win."""
+        """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_
+        settings for office hours, warnings, deadline sweeps and attachments; overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -47,7 +53,11 @@ class Settings:
             "warn_at": env.get("GRIDFLOW_SLA_WARN_AT", "0.5,0.8"),
             "sweep_seconds": float(env.get("GRIDFLOW_SWEEP_SECONDS", 60)),
             "lease_seconds": float(env.get("GRIDFLOW_LEASE_SECONDS", 60)),
+            "attachment_max_bytes": int(float(env.get("GRIDFLOW_ATTACHMENT_MAX_MB", 10)) * MB),
+            "attachments_per_case": int(env.get("GRIDFLOW_ATTACHMENTS_PER_CASE", 50)),
         }
+        if env.get("GRIDFLOW_ATTACHMENTS_DIR"):
+            values["attachments_dir"] = Path(env["GRIDFLOW_ATTACHMENTS_DIR"])
         values.update(overrides)
         values.setdefault("secret_key", env.get("SECRET_KEY") or _instance_secret(Path(values["instance_path"])))
         return cls(**values)

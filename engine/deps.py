@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import sessionmaker
 
+from engine.blobstore import BlobStore
 from engine.catalogue import CaseType
 from engine.clock import SystemClock
+from engine.config import MB, ROOT
 from engine.geo import GridLocator
 from engine.sla import OFFICE_HOURS
 from engine.specs import SpecCache
@@ -21,7 +23,7 @@ class NullScheduler:
 
 @dataclass
 class Deps:
-    """Session factory, case-type catalogue, spec cache, grid locator, clock and scheduler."""
+    """Session factory, case-type catalogue, spec cache, grid locator, clock, scheduler and file store."""
 
     sessions: sessionmaker
     catalogue: dict[str, CaseType]
@@ -33,6 +35,9 @@ class Deps:
     office_hours: tuple = OFFICE_HOURS
     warn_at: tuple[float, ...] = (0.5, 0.8)
     lease: timedelta = timedelta(seconds=60)  # how long a worker holds the deadlines it took to fire
+    blobs: BlobStore = field(default_factory=lambda: BlobStore(ROOT / "instance" / "attachments"))
+    attachment_max_bytes: int = 10 * MB
+    attachments_per_case: int = 50
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -30,6 +30,10 @@ class ValidationError(GridflowError):
     """Input that is well formed but breaks a rule; `errors` names the fields."""
 
 
+class TooLarge(GridflowError):
+    """Input beyond a size limit (an attached file)."""
+
+
 class ProcessError(GridflowError):
     """A process definition is invalid or failed while running."""
 

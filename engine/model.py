@@ -297,3 +297,19 @@ class TimelineEvent(Base):
     payload: Mapped[dict]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A photo or document kept on a case, its bytes in the blob store under their sha256."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"), index=True)  # evidence of a completion
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # report, evidence_before, evidence_after, document
+    filename: Mapped[str] = mapped_column(String(255))  # as sent, cleaned
+    content_type: Mapped[str] = mapped_column(String(100))  # from the bytes, not from the client
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -1,4 +1,5 @@
 """Use cases. Each one is a single transaction that locks the case it changes."""
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -6,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, idempotency, numbering, runner, timeline, versions
 from engine import grid as grids
+from engine.attachments import link_evidence
 from engine.catalogue import CaseType, clean_form
 from engine.deps import Deps
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
@@ -98,14 +100,15 @@ def release_task(deps: Deps, actor_id: int, task_id: str) -> None:
         uow.commit()
 
 
-def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict) -> int:
-    """Finish a task with its form data and let the process move on. Returns the case id."""
+def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachments: Sequence[int] = ()) -> int:
+    """Finish a task with its form data and attachments as evidence; the process moves on. Returns the case id."""
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
         actor, task, case = _locked_task(session, actor_id, task_id)
         access.check_can_act(session, actor, task)
         case_type = _case_type(deps, case.type)
         cleaned = clean_form(case_type.form(task.name), data)
+        evidence = link_evidence(session, case.id, task.id, attachments)
         spec = versions.spec_of(deps.specs, case.process_version)
         workflow = runner.restore(spec, case.state)
         step = runner.complete(workflow, task.id, cleaned)
@@ -113,7 +116,8 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict) -> int:
         task.assignee_id = task.assignee_id or actor.id
         timeline.append(session, case.id, now, actor, "completed", task_id=task.id,
                         reason=cleaned.get("reason") or cleaned.get("outcome") or cleaned.get("note"),
-                        payload={"task": task.name, "title": task.title, "data": cleaned})
+                        payload={"task": task.name, "title": task.title, "data": cleaned,
+                                 **({"attachments": evidence} if evidence else {})})
         case.state = runner.dump(spec, workflow)
         finish(deps, uow, case, spec, step, now, actor)
         return case.id

@@ -5,6 +5,8 @@ the declared content type and a body that matches the declared schema. Each oper
 fresh database; requests within it share that database, so earlier examples may have changed what later ones
 find. The generation is derandomized, so a failure reproduces on every run.
 """
+import io
+
 import pytest
 import schemathesis
 from flask import Flask
@@ -35,14 +37,19 @@ def _document_app() -> Flask:
 
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _document_app())
-ABOUT_A_CASE = r"\{(case_id|task_id|code)\}"
+ABOUT_A_CASE = r"\{(case_id|task_id|code|attachment_id)\}"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 @pytest.fixture
 def filed(client, login) -> dict:
-    """Real path parameters: a dispute the grid worker filed, its registration task and the worker's grid."""
+    """Real path parameters: a dispute the grid worker filed, its registration task, the worker's grid and a
+    photo on the case."""
     case = client.post("/api/v1/cases", headers=login("worker"), json={"type": "dispute", "title": "邻里纠纷"}).json
-    return {"case_id": case["id"], "task_id": case["tasks"][0]["id"], "code": case["grid_code"]}
+    photo = client.post(f"/api/v1/cases/{case['id']}/attachments", headers=login("worker"),
+                        data={"file": (io.BytesIO(PNG), "photo.png"), "kind": "report"}).json
+    return {"case_id": case["id"], "task_id": case["tasks"][0]["id"], "code": case["grid_code"],
+            "attachment_id": photo["id"]}
 
 
 def _about(case, filed: dict):

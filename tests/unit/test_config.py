@@ -1,5 +1,6 @@
 """Settings come from the environment, with embedded defaults."""
 from datetime import time
+from pathlib import Path
 
 from engine.bootstrap import office_hours
 from engine.config import Settings
@@ -17,3 +18,13 @@ def test_office_hours_and_warning_fractions_are_configurable(tmp_path):
                                   "GRIDFLOW_OFFICE_HOURS": "09:00-12:00,13:30-17:00", "GRIDFLOW_SLA_WARN_AT": "0.75"})
     assert office_hours(settings.office_hours) == ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 0)))
     assert settings.warn_at == "0.75" and not settings.embedded_redis
+
+
+def test_attachments_live_in_the_instance_folder_unless_told_otherwise(tmp_path):
+    settings = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path)})
+    assert settings.attachments_dir == tmp_path / "attachments"
+    assert (settings.attachment_max_bytes, settings.attachments_per_case) == (10 * 1024 * 1024, 50)
+    settings = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "GRIDFLOW_ATTACHMENTS_DIR": "/srv/files",
+                                  "GRIDFLOW_ATTACHMENT_MAX_MB": "2.5", "GRIDFLOW_ATTACHMENTS_PER_CASE": "8"})
+    assert settings.attachments_dir == Path("/srv/files")
+    assert (settings.attachment_max_bytes, settings.attachments_per_case) == (int(2.5 * 1024 * 1024), 8)
