@@ -248,6 +248,39 @@ class TaskQuery(CaseFilters):
                                                   "last; created: oldest first; -created: newest first"})
 
 
+class CaseQuery(CaseFilters):
+    number = fields.String(validate=validate.Length(1, 40), metadata={"description": "a case number or its start"})
+    q = fields.String(validate=validate.Length(1, 200),
+                      metadata={"description": "text in the title or description, any letter case"})
+    reporter = fields.String(validate=validate.Length(1, 64), metadata={"description": "the reporter's username"})
+    status = fields.String(validate=validate.Length(1, 20), metadata={"example": "handling"})
+    filed_from = ZonedDateTime(metadata={"description": "filed at or after this time"})
+    filed_to = ZonedDateTime(metadata={"description": "filed before this time"})
+    open = fields.Boolean(metadata={"description": "true: not closed yet; false: closed (any outcome)"})
+    sort = fields.String(load_default="-created", validate=validate.OneOf(["-created", "created"]),
+                         metadata={"description": "-created: newest first; created: oldest first"})
+
+
+class CaseSummary(Schema):
+    """A case in a list: enough to pick it, without its tasks and timeline."""
+
+    id = fields.Integer()
+    number = fields.String()
+    type = fields.String()
+    title = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    grid_code = fields.String()
+    grid_name = fields.String()
+    responsible_grid_code = fields.String()
+    responsible_level = fields.Integer()
+    reporter = fields.String()
+    created_at = LocalDateTime()
+    closed_at = LocalDateTime(allow_none=True)
+    next_due_at = LocalDateTime(allow_none=True, metadata={"description": "the soonest due time of its open tasks"})
+
+
 class TaskComplete(Input):
     data = fields.Dict(keys=fields.String(), required=True)
 

@@ -1,4 +1,4 @@
-"""Filters for task inboxes, within what the user may see, paged by cursor.
+"""Filters for task inboxes, and case search, within what the user may see; both page by cursor.
 
 A filter value that names nothing (a grid, department, case type or user that does not exist) is refused as
 a ValidationError naming the filter, rather than answering an empty list that looks like "nothing to do".
@@ -6,12 +6,13 @@ The grid filter means where the matter is: the case's grid (where it was reporte
 """
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from engine import access
 from engine.deps import Deps
 from engine.errors import ValidationError
-from engine.model import Case, Department, Grid, Task
+from engine.model import Case, Department, Grid, Task, User
 from engine.paging import Page, Sort
 
 OPEN_TASK = ("open", "claimed")
@@ -20,6 +21,10 @@ TASK_SORTS = {
                 nulls_last=True),
     "created": Sort("tasks:created", (Task.created_at, Task.id), ("created_at", "id")),
     "-created": Sort("tasks:-created", (Task.created_at, Task.id), ("created_at", "id"), descending=True),
+}
+CASE_SORTS = {
+    "-created": Sort("cases:-created", (Case.created_at, Case.id), ("created_at", "id"), descending=True),
+    "created": Sort("cases:created", (Case.created_at, Case.id), ("created_at", "id")),
 }
 
 
@@ -39,6 +44,38 @@ def task_filters(deps: Deps, session, *, type: str | None = None, grid: str | No
         now = deps.clock.now()
         clauses.append(Task.due_at < now if breached else (Task.due_at.is_(None) | (Task.due_at >= now)))
     return clauses
+
+
+def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created", cursor: str | None = None,
+               number: str | None = None, q: str | None = None, reporter: str | None = None,
+               status: str | None = None, filed_from: datetime | None = None, filed_to: datetime | None = None,
+               open: bool | None = None, **case_filters) -> Page:
+    """Cases the user may see that match every filter given, newest first unless `sort` says otherwise."""
+    order = CASE_SORTS[sort]
+    with deps.uow() as uow:
+        session = uow.session
+        where = [access.visible_cases(session, user), *_case_filters(deps, session, **case_filters)]
+        if number is not None:
+            where.append(Case.number.startswith(number, autoescape=True))
+        if q is not None:
+            where.append(Case.title.icontains(q, autoescape=True) | Case.description.icontains(q, autoescape=True))
+        if reporter is not None:
+            reporter_id = session.scalar(select(User.id).where(User.username == reporter))
+            if reporter_id is None:
+                raise _unknown("reporter", f"no user named {reporter!r}")
+            where.append(Case.reporter_id == reporter_id)
+        if status is not None:
+            where.append(Case.status == status)
+        if filed_from is not None:
+            where.append(Case.created_at >= filed_from)
+        if filed_to is not None:
+            where.append(Case.created_at < filed_to)
+        if open is not None:
+            where.append(Case.closed_at.is_(None) if open else Case.closed_at.is_not(None))
+        if cursor:
+            where.append(order.after(order.read(cursor)))
+        rows = _case_summaries(session, where, order, limit + 1)
+    return page(rows, order, limit)
 
 
 def page(rows: list[dict], order: Sort, limit: int) -> Page:
@@ -64,6 +101,21 @@ def _case_filters(deps: Deps, session, *, type: str | None = None, grid: str | N
     if severity is not None:
         clauses.append(Case.severity == severity)
     return clauses
+
+
+def _case_summaries(session, where: list, order: Sort, limit: int) -> list[dict]:
+    place, responsible, reporter = aliased(Grid), aliased(Grid), aliased(User)
+    next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.status.in_(OPEN_TASK))
+                .scalar_subquery())
+    query = (select(Case.id, Case.number, Case.type, Case.title, Case.severity, Case.status, Case.outcome,
+                    place.code.label("grid_code"), place.name.label("grid_name"),
+                    responsible.code.label("responsible_grid_code"), Case.responsible_level,
+                    reporter.username.label("reporter"), Case.created_at, Case.closed_at,
+                    next_due.label("next_due_at"))
+             .join(place, place.id == Case.grid_id).join(responsible, responsible.id == Case.responsible_grid_id)
+             .join(reporter, reporter.id == Case.reporter_id)
+             .where(*where).order_by(*order.order_by()).limit(limit))
+    return [dict(row._mapping) for row in session.execute(query)]
 
 
 def _unknown(field: str, message: str) -> ValidationError:

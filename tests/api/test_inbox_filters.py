@@ -218,8 +218,9 @@ def test_another_town_sees_none_of_luncangs_tasks_however_it_filters(client, log
 
 def test_the_openapi_document_names_the_paging_headers(client):
     document = client.get("/api/v1/openapi.json").json
-    headers = document["paths"]["/api/v1/tasks"]["get"]["responses"]["200"]["headers"]
-    assert set(headers) == {"X-Next-Cursor", "Link"}
+    for path in ("/api/v1/tasks", "/api/v1/cases"):
+        headers = document["paths"][path]["get"]["responses"]["200"]["headers"]
+        assert set(headers) == {"X-Next-Cursor", "Link"}
     names = {p["name"] for p in document["paths"]["/api/v1/tasks"]["get"]["parameters"]}
     assert {"type", "status", "grid", "department", "severity", "due_before", "breached", "sort", "cursor",
             "limit", "scope"} <= names
