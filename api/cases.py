@@ -1,10 +1,10 @@
-"""Cases: file a matter, read one with its tasks and timeline."""
+"""Cases: file a matter, search them, read one with its tasks and timeline."""
 from flask.views import MethodView
 
-from api import errors, schemas
+from api import errors, paging, schemas
 from api.context import Blueprint, authenticate, deps, user
-from engine import services, views
-from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
+from engine import search, services, views
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 blp.before_request(authenticate)
@@ -12,6 +12,13 @@ blp.before_request(authenticate)
 
 @blp.route("")
 class Cases(MethodView):
+    @blp.arguments(schemas.CaseQuery, location="query")
+    @blp.response(200, schemas.CaseSummary(many=True), headers=paging.HEADERS)
+    @errors.raises(blp, AuthenticationError, ValidationError)
+    def get(self, query):
+        """Search the cases I may see: by number, text, grid, reporter, type, status, period; newest first."""
+        return paging.paged(search.find_cases(deps(), user(), **query))
+
     @blp.arguments(schemas.CaseCreate)
     @blp.arguments(schemas.FilingHeaders, location="headers")
     @blp.response(201, schemas.CaseOut)

@@ -1,5 +1,6 @@
 """Request and response shapes; times are shown in Asia/Shanghai with their offset."""
 from collections.abc import Mapping
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask_smorest.fields import Upload
@@ -53,6 +54,17 @@ class LocalDateTime(fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.astimezone(LOCAL).isoformat()
+
+
+class ZonedDateTime(fields.AwareDateTime):
+    """An ISO 8601 time with its offset or Z (a time without one is refused), read as UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+08:00 is before year 1 in UTC
+            raise ValidationError("Out of range.") from exc
 
 
 class SignIn(Input):
@@ -210,12 +222,67 @@ class CaseOut(Schema):
     timeline = fields.List(fields.Nested(TimelineEventOut))
 
 
-class TaskQuery(Input):
+class PageQuery(Input):
+    """Cursor pagination: the next page's cursor comes back in the X-Next-Cursor and Link headers."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200), metadata={"description": "rows per page"})
+    cursor = fields.String(validate=validate.Length(1, 1000),
+                           metadata={"description": "X-Next-Cursor of the previous page (with the same filters)"})
+
+
+class CaseFilters(PageQuery):
+    """Filters on the case, shared by task inboxes and case search."""
+
+    type = fields.String(validate=validate.Length(1, 40), metadata={"description": "case type, e.g. dispute"})
+    grid = fields.String(validate=validate.Length(1, 32),
+                         metadata={"description": "grid code: cases reported in that grid or below it"})
+    severity = fields.String(validate=validate.OneOf(["low", "medium", "high"]))
+
+
+class TaskQuery(CaseFilters):
     scope = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "mine", "offered", "visible"]),
                           metadata={"description": "inbox: assigned to me or open for me to claim; mine; "
                                                    "offered; visible: every task on cases I may see"})
     status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    department = fields.String(validate=validate.Length(1, 40), metadata={"description": "department code"})
+    due_before = ZonedDateTime(metadata={"description": "due strictly before this time"})
+    breached = fields.Boolean(metadata={"description": "true: past due now; false: not due yet or no limit"})
+    sort = fields.String(load_default="due", validate=validate.OneOf(["due", "created", "-created"]),
+                         metadata={"description": "due: overdue and soonest due first, tasks without a limit "
+                                                  "last; created: oldest first; -created: newest first"})
+
+
+class CaseQuery(CaseFilters):
+    number = fields.String(validate=validate.Length(1, 40), metadata={"description": "a case number or its start"})
+    q = fields.String(validate=validate.Length(1, 200),
+                      metadata={"description": "text in the title or description, any letter case"})
+    reporter = fields.String(validate=validate.Length(1, 64), metadata={"description": "the reporter's username"})
+    status = fields.String(validate=validate.Length(1, 20), metadata={"example": "handling"})
+    filed_from = ZonedDateTime(metadata={"description": "filed at or after this time"})
+    filed_to = ZonedDateTime(metadata={"description": "filed before this time"})
+    open = fields.Boolean(metadata={"description": "true: not closed yet; false: closed (any outcome)"})
+    sort = fields.String(load_default="-created", validate=validate.OneOf(["-created", "created"]),
+                         metadata={"description": "-created: newest first; created: oldest first"})
+
+
+class CaseSummary(Schema):
+    """A case in a list: enough to pick it, without its tasks and timeline."""
+
+    id = fields.Integer()
+    number = fields.String()
+    type = fields.String()
+    title = fields.String()
+    severity = fields.String()
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    grid_code = fields.String()
+    grid_name = fields.String()
+    responsible_grid_code = fields.String()
+    responsible_level = fields.Integer()
+    reporter = fields.String()
+    created_at = LocalDateTime()
+    closed_at = LocalDateTime(allow_none=True)
+    next_due_at = LocalDateTime(allow_none=True, metadata={"description": "the soonest due time of its open tasks"})
 
 
 class TaskComplete(Input):

@@ -1,10 +1,10 @@
 """Tasks: the inbox, and claiming, releasing and completing work."""
 from flask.views import MethodView
 
-from api import errors, schemas
+from api import errors, paging, schemas
 from api.context import Blueprint, authenticate, deps, user
 from engine import services, views
-from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks")
 blp.before_request(authenticate)
@@ -13,11 +13,11 @@ blp.before_request(authenticate)
 @blp.route("")
 class Tasks(MethodView):
     @blp.arguments(schemas.TaskQuery, location="query")
-    @blp.response(200, schemas.TaskOut(many=True))
-    @errors.raises(blp, AuthenticationError)
+    @blp.response(200, schemas.TaskOut(many=True), headers=paging.HEADERS)
+    @errors.raises(blp, AuthenticationError, ValidationError)
     def get(self, query):
-        """My inbox: tasks assigned to me or open for me to claim (other scopes by `scope`)."""
-        return views.list_tasks(deps(), user(), **query)
+        """My inbox: tasks assigned to me or open for me to claim (other scopes by `scope`), overdue first."""
+        return paging.paged(views.list_tasks(deps(), user(), **query))
 
 
 @blp.route("/<task_id>")

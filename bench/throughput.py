@@ -146,7 +146,7 @@ def service_part(engine, n: int) -> dict:
         users = {u.username: u for u in uow.session.scalars(select(User))}
     return measure((lambda i: services.file_case(deps, users["worker"].id,
                                                  services.NewCase("dispute", f"邻里纠纷 {i}", severity="low")),
-                    lambda who: views.list_tasks(deps, users[who]),
+                    lambda who: views.list_tasks(deps, users[who]).items,
                     lambda who, task_id, data: services.complete_task(deps, users[who].id, task_id, data)), deps, n)
 
 

@@ -2,16 +2,17 @@
 import json
 from dataclasses import asdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from engine import access
+from engine import access, search
 from engine import grid as grids
 from engine import timeline as timeline_module
 from engine.catalogue import FormField
 from engine.deps import Deps
 from engine.errors import NotFoundError
 from engine.model import Case, Department, Grid, SlaClock, Task, TimelineEvent, User
+from engine.paging import Page
 
 
 def case_detail(deps: Deps, user: User, case_id: int) -> dict:
@@ -44,10 +45,12 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
 INBOX_SCOPES = ("inbox", "mine", "offered", "visible")
 
 
-def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | None = None,
-               limit: int = 100) -> list[dict]:
-    """Tasks by scope: inbox (assigned to me or open for me to claim), mine (assigned to me),
-    offered (open for me to claim), visible (every task on cases I may see)."""
+def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | None = None, limit: int = 50,
+               sort: str = "due", cursor: str | None = None, **filters) -> Page:
+    """One page of tasks by scope: inbox (assigned to me or open for me to claim), mine (assigned to me),
+    offered (open for me to claim), visible (every task on cases I may see); narrowed by `filters`
+    (search.task_filters) and sorted overdue first (search.TASK_SORTS) unless `sort` says otherwise."""
+    order = search.TASK_SORTS[sort]
     with deps.uow() as uow:
         session = uow.session
         where = {
@@ -60,7 +63,10 @@ def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | No
             where = where & (Task.status == status)
         else:
             where = where & Task.status.in_(("open", "claimed"))
-        return _tasks(deps, session, where, limit)
+        where = and_(where, *search.task_filters(deps, session, **filters))
+        if cursor:
+            where = where & order.after(order.read(cursor))
+        return search.page(_tasks(deps, session, where, limit + 1, order.order_by()), order, limit)
 
 
 def task_detail(deps: Deps, user: User, task_id: str) -> dict:
@@ -72,13 +78,13 @@ def task_detail(deps: Deps, user: User, task_id: str) -> dict:
         return found[0]
 
 
-def _tasks(deps, session, where, limit=None) -> list[dict]:
+def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:
     assignee = aliased(User)
     query = (select(Task, Case.number, Case.type, Grid.code, Department.code, assignee.username)
              .join(Case, Case.id == Task.case_id).join(Grid, Grid.id == Task.grid_id)
              .outerjoin(Department, Department.id == Task.department_id)
              .outerjoin(assignee, assignee.id == Task.assignee_id)
-             .where(where).order_by(Task.created_at, Task.id))
+             .where(where).order_by(*order_by))
     if limit:
         query = query.limit(limit)
     return [

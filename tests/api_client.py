@@ -1,0 +1,42 @@
+"""Helpers for API tests: file a case, bring a dispute to the town judicial office, walk a list page by page."""
+
+
+def file(client, login, username="worker", **fields) -> dict:
+    """File a case as `username` (a medium dispute unless `fields` say otherwise); the 201 answer."""
+    body = {"type": "dispute", "title": "邻里纠纷", "severity": "medium", **fields}
+    response = client.post("/api/v1/cases", json=body, headers=login(username))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def task_id(case: dict) -> str:
+    """The id of a case's one open task."""
+    [task] = case["tasks"]
+    return task["id"]
+
+
+def at_town_judicial_office(client, login, case: dict) -> str:
+    """Register the dispute as high risk and let village mediation fail: the town judicial office's task."""
+    client.post(f"/api/v1/tasks/{task_id(case)}/complete", headers=login("leader"),
+                json={"data": {"decision": "valid", "risk": "high", "violence": False}})
+    village_task = client.get(f"/api/v1/cases/{case['id']}", headers=login("leader")).json["tasks"][0]
+    response = client.post(f"/api/v1/tasks/{village_task['id']}/complete", headers=login("village"),
+                           json={"data": {"resolved": False, "outcome": "未果"}})
+    [task] = response.json["tasks"]
+    assert task["department_code"] == "350583106-judicial"
+    return task["id"]
+
+
+def walk(client, headers, url, **params) -> list:
+    """Every id over every page, following the Link header and checking it agrees with X-Next-Cursor."""
+    seen, response = [], client.get(url, query_string=params, headers=headers)
+    while True:
+        assert response.status_code == 200, response.json
+        seen += [row["id"] for row in response.json]
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            assert "Link" not in response.headers
+            return seen
+        link = response.headers["Link"]
+        assert link.startswith(f"<{url}?") and link.endswith('>; rel="next"') and f"cursor={cursor}" in link
+        response = client.get(link[1:link.index(">")], headers=headers)
