@@ -148,6 +148,22 @@ class TaskOut(Schema):
     form = fields.List(fields.Nested(FormFieldOut))
 
 
+class TaskDetailOut(TaskOut):
+    actions = fields.List(fields.String(), metadata={
+        "description": "what I may do with the task now: claim, complete, release, delegate, assign"})
+
+
+class AssignIn(Input):
+    username = fields.String(required=True, validate=validate.Length(1, 64),
+                             metadata={"description": "a candidate for the task: its role, in its grid or department"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class DelegateIn(Input):
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
 class TimelineEventOut(Schema):
     seq = fields.Integer()
     at = LocalDateTime()
