@@ -164,6 +164,17 @@ class DelegateIn(Input):
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
 
 
+class CommentIn(Input):
+    text = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class CommentOut(Schema):
+    seq = fields.Integer(metadata={"description": "the comment's place on the case's timeline"})
+    at = LocalDateTime()
+    actor = fields.String()
+    text = fields.String()
+
+
 class TimelineEventOut(Schema):
     seq = fields.Integer()
     at = LocalDateTime()
