@@ -6,7 +6,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from api import errors
-from api.context import Blueprint, authenticate, deps, user
+from api.context import Blueprint, authenticate, body_limit, deps, user
 from api.schemas import Input
 from engine import holidays, importer
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
@@ -47,6 +47,7 @@ class ImportReportOut(Schema):
 @blp.route("/imports/<kind>", parameters=[
     {"in": "path", "name": "kind", "required": True, "schema": {"type": "string", "enum": list(importer.KINDS)}}])
 class Imports(MethodView):
+    @body_limit(MAX_IMPORT_BYTES)
     @blp.arguments(ImportQuery, location="query")
     @blp.response(200, ImportReportOut)
     @blp.doc(requestBody=IMPORT_BODY)
@@ -59,7 +60,6 @@ class Imports(MethodView):
 
 def _uploaded_file(filename: str) -> tuple[str, bytes]:
     """The file's name and bytes, from a multipart form field `file` or from the raw body."""
-    request.max_content_length = MAX_IMPORT_BYTES
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         content = upload.read() if upload else b""

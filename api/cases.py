@@ -1,9 +1,9 @@
-"""Cases: file a matter, search them, read one with its tasks and timeline."""
+"""Cases: file a matter, search them, read one with its tasks and timeline, comment on it."""
 from flask.views import MethodView
 
 from api import errors, paging, schemas
 from api.context import Blueprint, authenticate, deps, user
-from engine import search, services, views
+from engine import comments, search, services, views
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
@@ -80,3 +80,19 @@ class TimelineVerify(MethodView):
     def get(self, case_id):
         """Recompute the timeline's hash chain: intact, or where it breaks."""
         return views.timeline_check(deps(), user(), case_id)
+
+
+@blp.route("/<id:case_id>/comments")
+class Comments(MethodView):
+    @blp.response(200, schemas.CommentOut(many=True))
+    @errors.raises(blp, AuthenticationError, NotFoundError)
+    def get(self, case_id):
+        """The comments on the case, oldest first."""
+        return comments.list_comments(deps(), user(), case_id)
+
+    @blp.arguments(schemas.CommentIn)
+    @blp.response(201, schemas.CommentOut)
+    @errors.raises(blp, AuthenticationError, NotFoundError, *errors.JSON_BODY)
+    def post(self, body, case_id):
+        """Comment on a case I may see (up to 2,000 characters); it goes on the case's timeline."""
+        return comments.comment_on_case(deps(), user().id, case_id, body["text"])

@@ -2,9 +2,13 @@
 
 A request is signed in by a bearer token, or by the browser session cookie (which holds a token too).
 A cookie-signed request that changes something must also send the session's CSRF token in X-CSRF-Token.
+
+Request bodies are capped per endpoint: JSON_BODY_LIMIT unless the blueprint (`Blueprint(..., body_limit=n)`)
+or the view (`@body_limit(n)`) says otherwise; a larger body answers 413.
 """
 import hmac
 import json
+from functools import partial
 
 import flask_smorest
 from flask import current_app, g, request, session
@@ -16,6 +20,7 @@ from engine.deps import Deps
 from engine.errors import AuthenticationError
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+JSON_BODY_LIMIT = 64 * 1024  # the largest JSON request of this API is a few kilobytes
 
 
 def deps() -> Deps:
@@ -64,9 +69,30 @@ class BodyParser(FlaskParser):
             return self._handle_invalid_json_error(exc, req)
 
 
+def body_limit(max_bytes: int):
+    """View decorator: this endpoint reads request bodies of up to `max_bytes` (an upload, an import)."""
+    def mark(view):
+        view.body_limit = max_bytes
+        return view
+    return mark
+
+
+def limit_body(default: int) -> None:
+    """before_request hook: cap the body at the view's body_limit, else the blueprint's default.
+
+    Werkzeug checks the cap when the body is first read, so nothing is read before it is set."""
+    view = current_app.view_functions.get(request.endpoint)
+    handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+    request.max_content_length = getattr(handler, "body_limit", default)
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, reading request arguments with BodyParser."""
+    """flask-smorest's Blueprint, reading request arguments with BodyParser, bodies capped at `body_limit`."""
 
     ARGUMENTS_PARSER = BodyParser()
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
                                              "multipart": "multipart/form-data"}
+
+    def __init__(self, *args, body_limit: int = JSON_BODY_LIMIT, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(partial(limit_body, body_limit))

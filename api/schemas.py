@@ -164,6 +164,33 @@ class TaskOut(Schema):
     form = fields.List(fields.Nested(FormFieldOut))
 
 
+class TaskDetailOut(TaskOut):
+    actions = fields.List(fields.String(), metadata={
+        "description": "what I may do with the task now: claim, complete, release, delegate, assign"})
+
+
+class AssignIn(Input):
+    username = fields.String(required=True, validate=validate.Length(1, 64),
+                             metadata={"description": "a candidate for the task: its role, in its grid or department"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class DelegateIn(Input):
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class CommentIn(Input):
+    text = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class CommentOut(Schema):
+    seq = fields.Integer(metadata={"description": "the comment's place on the case's timeline"})
+    at = LocalDateTime()
+    actor = fields.String()
+    text = fields.String()
+
+
 class TimelineEventOut(Schema):
     seq = fields.Integer()
     at = LocalDateTime()

@@ -58,6 +58,20 @@ class Orders(MethodView):
         return supervision.list_orders(deps(), user(), status)
 
 
+class Issue(Input):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+@blp.route("/cases/<id:case_id>/supervision-orders")
+class IssueOrder(MethodView):
+    @blp.arguments(Issue)
+    @blp.response(201, OrderOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
+    def post(self, body, case_id):
+        """Issue a supervision order on an open case (supervisors): to be answered within one working day."""
+        return supervision.issue_order(deps(), user().id, case_id, body["reason"])
+
+
 @blp.route("/supervision-orders/<id:order_id>/answer")
 class AnswerOrder(MethodView):
     @blp.arguments(Answer)

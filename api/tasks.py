@@ -1,9 +1,9 @@
-"""Tasks: the inbox, and claiming, releasing and completing work."""
+"""Tasks: the inbox, and claiming, releasing, completing, assigning and delegating work."""
 from flask.views import MethodView
 
 from api import errors, paging, schemas
 from api.context import Blueprint, authenticate, deps, user
-from engine import services, views
+from engine import assignment, services, views
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks")
@@ -22,16 +22,16 @@ class Tasks(MethodView):
 
 @blp.route("/<task_id>")
 class TaskItem(MethodView):
-    @blp.response(200, schemas.TaskOut)
+    @blp.response(200, schemas.TaskDetailOut)
     @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, task_id):
-        """One task with the form its completion needs."""
+        """One task with the form its completion needs and what I may do with it now."""
         return views.task_detail(deps(), user(), task_id)
 
 
 @blp.route("/<task_id>/claim")
 class Claim(MethodView):
-    @blp.response(200, schemas.TaskOut)
+    @blp.response(200, schemas.TaskDetailOut)
     @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError)
     def post(self, task_id):
         """Claim an open task."""
@@ -41,7 +41,7 @@ class Claim(MethodView):
 
 @blp.route("/<task_id>/release")
 class Release(MethodView):
-    @blp.response(200, schemas.TaskOut)
+    @blp.response(200, schemas.TaskDetailOut)
     @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError)
     def post(self, task_id):
         """Give a claimed task back."""
@@ -58,3 +58,25 @@ class Complete(MethodView):
         """Complete a task with its form data and evidence; answers with the case as it now stands."""
         case_id = services.complete_task(deps(), user().id, task_id, body["data"], body["attachments"])
         return views.case_detail(deps(), user(), case_id)
+
+
+@blp.route("/<task_id>/assign")
+class Assign(MethodView):
+    @blp.arguments(schemas.AssignIn)
+    @blp.response(200, schemas.TaskDetailOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
+    def post(self, body, task_id):
+        """Give an open or claimed task to a named candidate (supervisors; grid leaders for grid tasks)."""
+        assignment.assign_task(deps(), user().id, task_id, body["username"], body["reason"])
+        return views.task_detail(deps(), user(), task_id)
+
+
+@blp.route("/<task_id>/delegate")
+class Delegate(MethodView):
+    @blp.arguments(schemas.DelegateIn)
+    @blp.response(200, schemas.TaskDetailOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
+    def post(self, body, task_id):
+        """Hand my claimed task to another candidate, with a reason."""
+        assignment.delegate_task(deps(), user().id, task_id, body["username"], body["reason"])
+        return views.task_detail(deps(), user(), task_id)

@@ -76,3 +76,18 @@ def check_can_act(session: Session, user: User, task: Task) -> None:
     offered = session.scalar(select(Task.id).where(Task.id == task.id, offered_tasks(session, user)))
     if offered is None:
         raise PermissionDenied("this task is outside your grid or department")
+
+
+def is_candidate(session: Session, user: User, task: Task) -> bool:
+    """Whether `user`'s role, department or grid make them one who may take `task`, whoever holds it now.
+
+    The same rule as offered_tasks, without its status: an assigned or delegated task goes only to a candidate."""
+    if user.role == "admin":
+        return True
+    if task.candidate_role != user.role:
+        return False
+    if user.department_id:
+        return task.department_id == user.department_id
+    path = user_grid_path(session, user)
+    task_path = session.scalar(select(Grid.path).where(Grid.id == task.grid_id))
+    return bool(path) and task_path.startswith(path)

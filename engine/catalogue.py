@@ -12,7 +12,7 @@ class FormField:
     """One field a person fills when completing a task."""
 
     name: str
-    kind: str  # bool, text, int, choice, multichoice
+    kind: str  # bool, text, int, choice, multichoice, case_number (text naming a case the actor can see)
     title_zh: str
     title_en: str
     required: bool = True

@@ -108,6 +108,7 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachmen
         access.check_can_act(session, actor, task)
         case_type = _case_type(deps, case.type)
         cleaned = clean_form(case_type.form(task.name), data)
+        _check_case_numbers(session, actor, case, case_type.form(task.name), cleaned)
         evidence = link_evidence(session, case.id, task.id, attachments)
         spec = versions.spec_of(deps.specs, case.process_version)
         workflow = runner.restore(spec, case.state)
@@ -155,6 +156,19 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
         timeline.append(session, case.id, now, actor, event, reason=reason.strip(), payload={"event": event})
         case.state = runner.dump(spec, workflow)
         finish(deps, uow, case, spec, step, now, actor)
+
+
+def _check_case_numbers(session: Session, actor: User, case: Case, fields, cleaned: dict) -> None:
+    """A form field that names another case (a duplicate's original) must name one the actor can see."""
+    for f in fields:
+        number = cleaned.get(f.name) if f.kind == "case_number" else None
+        if not number:
+            continue
+        other = session.scalar(select(Case.id).where(Case.number == number, access.visible_cases(session, actor)))
+        if other is None:
+            raise ValidationError("no such case", {f.name: [f"No case numbered {number!r} that you can see."]})
+        if other == case.id:
+            raise ValidationError("a case cannot name itself", {f.name: ["Name another case than this one."]})
 
 
 def _case_type(deps: Deps, code: str) -> CaseType:

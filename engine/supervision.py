@@ -1,7 +1,8 @@
 """Supervision orders (督办) and in-app notices: what the SLA clock leaves for people to act on."""
 from sqlalchemy import select
 
-from engine import access, timeline
+from engine import access, alarms, clocks, timeline
+from engine import grid as grids
 from engine.deps import Deps
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.model import Case, Deadline, Grid, Notification, SupervisionOrder, User
@@ -43,6 +44,42 @@ def answer_order(deps: Deps, actor_id: int, order_id: int, answer: str) -> dict:
         grid = session.get(Grid, order.grid_id).code
         uow.commit()
         return _order(order, case.number, grid)
+
+
+def issue_order(deps: Deps, actor_id: int, case_id: int, reason: str) -> dict:
+    """A supervisor issues a supervision order (督办) on an open case in their area, as a breach would."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor = session.get(User, actor_id)
+        case = access.load_visible_case(session, actor, case_id, lock=True)
+        if actor.role not in ("supervisor", "admin"):
+            raise PermissionDenied("only a supervisor issues a supervision order")
+        if case.closed_at is not None:
+            raise ConflictError(f"the case is already {case.status}")
+        responsible = session.get(Grid, case.responsible_grid_id)
+        grid = (session.get(Grid, actor.grid_id) if actor.grid_id else  # an admin supervises from one level up
+                grids.ancestor_at(session, responsible, max(responsible.level - 1, 0)))
+        due = clocks.calendar(session, deps).add(now, *alarms.ORDER_LIMIT)
+        order = SupervisionOrder(case_id=case.id, grid_id=grid.id, reason=reason, issued_at=now, due_at=due.at,
+                                 status="open")
+        session.add(order)
+        session.flush()
+        deadline = Deadline(case_id=case.id, kind="supervision", name="supervision_order", due_at=order.due_at,
+                            key=f"supervision:{order.id}")
+        session.add(deadline)
+        session.flush()
+        timeline.append(session, case.id, now, actor, "supervision_ordered", reason=reason, payload={
+            "order_id": order.id, "grid": grid.code, "due_at": order.due_at.isoformat(),
+            "explanation": due.explanation})
+        alarms._notify(session, case, None, "supervision_ordered", f"{case.number} 督办：{reason}", now)
+        case.updated_at = now
+        schedule = [(deadline.id, deadline.due_at)]
+        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
+        uow.commit()
+        return _order(order, case.number, grid.code)
 
 
 def list_notifications(deps: Deps, user: User, unread_only: bool = False) -> list[dict]:

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from engine import access, search
+from engine import access, assignment, search
 from engine import grid as grids
 from engine import timeline as timeline_module
 from engine.catalogue import FormField
@@ -70,12 +70,12 @@ def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | No
 
 
 def task_detail(deps: Deps, user: User, task_id: str) -> dict:
-    """One task the user may see."""
+    """One task the user may see, with what they may do with it now."""
     with deps.uow() as uow:
         found = _tasks(deps, uow.session, (Task.id == task_id) & access.visible_tasks(uow.session, user))
         if not found:
             raise NotFoundError(f"task {task_id} not found")
-        return found[0]
+        return {**found[0], "actions": assignment.task_actions(uow.session, user, uow.session.get(Task, task_id))}
 
 
 def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:

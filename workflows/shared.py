@@ -18,7 +18,7 @@ REGISTER = (
     FormField("decision", "choice", "立案决定", "Decision", choices=("valid", "invalid", "duplicate")),
     FormField("reason", "text", "理由", "Reason", required=False, max_length=1000,
               required_when=("decision", ("invalid", "duplicate"))),
-    FormField("duplicate_of", "text", "重复案件编号", "Duplicate of case", required=False, max_length=40,
+    FormField("duplicate_of", "case_number", "重复案件编号", "Duplicate of case", required=False, max_length=40,
               required_when=("decision", ("duplicate",))),
     FormField("subcategory", "text", "小类", "Subcategory", required=False, max_length=40),
 )

@@ -58,3 +58,35 @@ def test_an_unanswered_order_becomes_overdue_on_the_timeline(client, login, app,
     assert firing.fire_deadline(deps, order_deadline.id) == "fired"
     kinds = [e["kind"] for e in client.get(f"/api/v1/cases/{case['id']}/timeline", headers=login("supervisor")).json]
     assert "supervision_overdue" in kinds
+
+
+def test_a_supervisor_issues_an_order_by_hand_which_is_answered_like_any_other(client, login, app, clock):
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    path = f"/api/v1/cases/{case['id']}/supervision-orders"
+    supervisor = login("supervisor")
+    issued = client.post(path, headers=supervisor, json={"reason": "群众反映强烈，限期立案"})
+    assert issued.status_code == 201, issued.json
+    order = issued.json
+    assert (order["status"], order["grid_code"], order["reason"]) == ("open", "350583106", "群众反映强烈，限期立案")
+    assert order["due_at"] == "2026-12-01T17:30:00+08:00"  # one working day
+    with app.extensions["gridflow"].uow() as uow:
+        deadline = uow.session.scalar(select(Deadline).where(Deadline.key == f"supervision:{order['id']}"))
+    assert deadline.kind == "supervision" and deadline.fired_at is None
+    [event] = [e for e in client.get(f"/api/v1/cases/{case['id']}/timeline", headers=supervisor).json
+               if e["kind"] == "supervision_ordered"]
+    assert (event["actor"], event["payload"]["order_id"]) == ("supervisor", order["id"])
+    assert [o["id"] for o in client.get("/api/v1/supervision-orders", headers=supervisor).json] == [order["id"]]
+    answered = client.post(f"/api/v1/supervision-orders/{order['id']}/answer", headers=supervisor,
+                           json={"answer": "已督促网格长当日立案"})
+    assert answered.json["status"] == "answered"
+
+
+def test_only_a_supervisor_who_sees_an_open_case_issues_an_order(client, login):
+    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    path = f"/api/v1/cases/{case['id']}/supervision-orders"
+    assert client.post(path, headers=login("leader"), json={"reason": "x"}).status_code == 403
+    assert client.post(path, headers=login("shuitou_supervisor"), json={"reason": "x"}).status_code == 404
+    assert client.post(path, headers=login("supervisor"), json={"reason": "  "}).status_code == 422
+    client.post(f"/api/v1/cases/{case['id']}/withdraw", headers=login("worker"), json={"reason": "已协商"})
+    assert client.post(path, headers=login("supervisor"), json={"reason": "x"}).status_code == 409
