@@ -113,6 +113,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_type", "status", "type"),
         Index("ix_cases_responsible_status", "responsible_grid_id", "status"),
+        Index("ix_cases_grid_created", "grid_id", "created_at"),  # search by place, newest first
+        Index("ix_cases_reporter_created", "reporter_id", "created_at"),  # "my reports"
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)

@@ -1,6 +1,10 @@
 """A day's work through the API alone: the town's work-safety liaison works their inbox, returns a case that is
 not theirs and asks for more time on another; the town supervisor approves, re-dispatches, escalates, and checks
 that the timelines are intact."""
+from io import BytesIO
+
+from tests.api.test_attachments import png
+
 LIAISON = "350583106_work_safety"
 
 
@@ -21,8 +25,13 @@ class Api:
     def post(self, path, body=None, status=200):
         return ok(self.client.post(f"/api/v1/{path}", json=body, headers=self.headers), status)
 
-    def complete(self, task_id, **data):
-        return self.post(f"tasks/{task_id}/complete", {"data": data})
+    def complete(self, task_id, evidence=(), **data):
+        return self.post(f"tasks/{task_id}/complete", {"data": data, "attachments": list(evidence)})
+
+    def upload(self, case_id, content, kind, task_id):
+        form = {"file": (BytesIO(content), "现场.png"), "kind": kind, "task_id": task_id}
+        return ok(self.client.post(f"/api/v1/cases/{case_id}/attachments", data=form, headers=self.headers,
+                                   content_type="multipart/form-data"), 201)
 
     def inbox(self, name):
         return [t for t in self.get("tasks") if t["name"] == name]
@@ -68,8 +77,13 @@ def test_a_liaisons_whole_day_and_the_supervisors(client, login):
     # the liaison finishes the extended case with its result; it goes to the reporter for verification
     [again] = liaison.inbox("handle_case")
     assert again["case_id"] == leaking["id"]
-    case = liaison.complete(again["id"], action="feedback", result="已更换破损管段，检测合格")
+    before = liaison.upload(leaking["id"], png(1), "evidence_before", again["id"])
+    after = liaison.upload(leaking["id"], png(2), "evidence_after", again["id"])
+    case = liaison.complete(again["id"], evidence=[before["id"], after["id"]], action="feedback",
+                            result="已更换破损管段，检测合格")
     assert case["status"] == "verifying" and case["tasks"][0]["assignee"] == "worker"
+    [completed] = [e for e in case["timeline"] if e["kind"] == "completed" and e["task_id"] == again["id"]]
+    assert [a["sha256"] for a in completed["payload"]["attachments"]] == [before["sha256"], after["sha256"]]
     assert liaison.inbox("handle_case") == []
 
     # the supervisor escalates the re-dispatched case, which sits unhandled, to the city
