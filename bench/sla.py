@@ -58,17 +58,6 @@ def pick_redis(url: str, tmp: Path) -> str:
         return bootstrap.redis_url(Settings(instance_path=tmp))
 
 
-def offset_ids(engine, case_id: int) -> int:
-    """Start deadline ids at a random offset: RQ job ids are deadline-<id>, so runs sharing a Redis do not collide."""
-    offset = int.from_bytes(os.urandom(4)) % 1_000_000_000 + 1_000_000
-    with engine.begin() as c:  # a cancelled placeholder row holds the offset (SQLite takes max(id) + 1)
-        c.execute(insert(Deadline).values(id=offset, case_id=case_id, key="bench-offset", kind="bench", name="offset",
-                                          due_at=datetime.now(UTC), cancelled_at=datetime.now(UTC)))
-        if engine.dialect.name == "postgresql":
-            c.execute(text("SELECT setval(pg_get_serial_sequence('deadlines', 'id'), :n)"), {"n": offset})
-    return offset
-
-
 def file_cases(deps: Deps, n: int) -> dict[int, int]:
     """File n dispute cases as `worker`, cancel their SLA deadlines but the chosen one; case id -> deadline id."""
     with deps.uow() as uow:
@@ -311,7 +300,6 @@ def main() -> None:
           f"queue: {queue}; {WORKERS} worker processes (SimpleWorker + RQ scheduler); {os.cpu_count()} CPUs")
     deps = reset(engine)
     templates = list(file_cases(deps, TEMPLATES))
-    offset_ids(engine, templates[0])
     peak = file_cases(deps, args.peak)
     raw, engine_rate = floor(engine, deps, copy_cases(engine, templates, FLOOR, "F"))
     print(f"\nFloor, in this process, {FLOOR} copied cases: restore + advance + dump + UPDATE + commit {raw:.0f} "
