@@ -12,8 +12,9 @@ from functools import partial
 
 import flask_smorest
 from flask import current_app, g, request, session
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.exceptions import BadRequest
 
 from engine import auth
 from engine.deps import Deps
@@ -61,6 +62,8 @@ class BodyParser(FlaskParser):
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def _raw_load_json(self, req):
+        if not is_json_request(req) and req.content_length:  # webargs would ignore the body: say why instead
+            raise BadRequest("send the body as JSON, with the header Content-Type: application/json")
         try:
             return super()._raw_load_json(req)
         except json.JSONDecodeError:

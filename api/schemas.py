@@ -142,6 +142,8 @@ class FormFieldOut(Schema):
     required = fields.Boolean()
     choices = fields.List(fields.String())
     max_length = fields.Integer()
+    min_value = fields.Integer(metadata={"description": "for int fields: the smallest value allowed"})
+    max_value = fields.Integer(metadata={"description": "for int fields: the largest value allowed"})
     required_when = fields.Nested(Condition, allow_none=True)
 
 
@@ -224,14 +226,14 @@ class ClockOut(Schema):
                                                        "skipped days, pauses, extensions"})
 
 
-class CaseOut(Schema):
+class CaseFields(Schema):
+    """What every answer about a case says of it."""
+
     id = fields.Integer()
     number = fields.String()
     type = fields.String()
     title = fields.String()
-    description = fields.String()
     severity = fields.String()
-    subcategory = fields.String()
     status = fields.String()
     outcome = fields.String(allow_none=True)
     grid_code = fields.String()
@@ -239,10 +241,17 @@ class CaseOut(Schema):
     responsible_grid_code = fields.String()
     responsible_level = fields.Integer()
     reporter = fields.String()
-    location = fields.Nested(Location, allow_none=True)
     created_at = LocalDateTime()
-    updated_at = LocalDateTime()
     closed_at = LocalDateTime(allow_none=True)
+
+
+class CaseOut(CaseFields):
+    """A case with its open tasks, clocks and whole timeline."""
+
+    description = fields.String()
+    subcategory = fields.String()
+    location = fields.Nested(Location, allow_none=True)
+    updated_at = LocalDateTime()
     counters = fields.Nested(Counters)
     tasks = fields.List(fields.Nested(TaskOut))
     clocks = fields.List(fields.Nested(ClockOut))
@@ -292,23 +301,9 @@ class CaseQuery(CaseFilters):
                          metadata={"description": "-created: newest first; created: oldest first"})
 
 
-class CaseSummary(Schema):
+class CaseSummary(CaseFields):
     """A case in a list: enough to pick it, without its tasks and timeline."""
 
-    id = fields.Integer()
-    number = fields.String()
-    type = fields.String()
-    title = fields.String()
-    severity = fields.String()
-    status = fields.String()
-    outcome = fields.String(allow_none=True)
-    grid_code = fields.String()
-    grid_name = fields.String()
-    responsible_grid_code = fields.String()
-    responsible_level = fields.Integer()
-    reporter = fields.String()
-    created_at = LocalDateTime()
-    closed_at = LocalDateTime(allow_none=True)
     next_due_at = LocalDateTime(allow_none=True, metadata={"description": "the soonest due time of its open tasks"})
 
 

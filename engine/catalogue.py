@@ -18,6 +18,7 @@ class FormField:
     required: bool = True
     choices: tuple[str, ...] = ()
     max_length: int = 2000
+    min_value: int = 0
     max_value: int = 10_000
     required_when: tuple[str, tuple] | None = None  # (other field, values that make this one required)
 
@@ -63,7 +64,7 @@ def clean_form(fields: tuple[FormField, ...], data: dict) -> dict:
             errors[name] = ["Unknown field."]
     cleaned = {}
     for f in fields:
-        if data.get(f.name) in (None, "", []):
+        if data.get(f.name) in (None, "", []) or (isinstance(data.get(f.name), str) and not data[f.name].strip()):
             if f.is_required(data):
                 errors[f.name] = ["Missing data for required field."]
             elif data.get(f.name) == [] and f.kind == "multichoice":
@@ -83,8 +84,8 @@ def _check(f: FormField, value) -> str | None:
     if f.kind == "bool":
         return None if isinstance(value, bool) else "Not a valid boolean."
     if f.kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= f.max_value
-        return None if ok else f"Not a valid whole number between 0 and {f.max_value}."
+        ok = isinstance(value, int) and not isinstance(value, bool) and f.min_value <= value <= f.max_value
+        return None if ok else f"Not a valid whole number between {f.min_value} and {f.max_value}."
     if f.kind == "multichoice":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "Not a valid list of strings."

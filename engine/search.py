@@ -14,6 +14,7 @@ from engine.deps import Deps
 from engine.errors import ValidationError
 from engine.model import Case, Department, Grid, Task, User
 from engine.paging import Page, Sort
+from engine.projection import STAGES
 
 OPEN_TASK = ("open", "claimed")
 TASK_SORTS = {
@@ -65,6 +66,9 @@ def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created
                 raise _unknown("reporter", f"no user named {reporter!r}")
             where.append(Case.reporter_id == reporter_id)
         if status is not None:
+            known = {"reported", *STAGES, *(s for t in deps.catalogue.values() for s in t.outcomes.values())}
+            if status not in known:
+                raise _unknown("status", f"no case status {status!r}; one of {', '.join(sorted(known))}")
             where.append(Case.status == status)
         if filed_from is not None:
             where.append(Case.created_at >= filed_from)

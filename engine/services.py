@@ -91,6 +91,8 @@ def release_task(deps: Deps, actor_id: int, task_id: str) -> None:
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
         actor, task, case = _locked_task(session, actor_id, task_id)
+        if task.assignee_id is None:
+            raise ConflictError("the task is not claimed: there is nothing to release")
         if task.assignee_id != actor.id and actor.role != "admin":
             raise PermissionDenied("only the person who claimed the task can release it")
         task.assignee_id, task.status, task.claimed_at = None, "open", None
@@ -129,7 +131,7 @@ def withdraw_case(deps: Deps, actor_id: int, case_id: int, reason: str) -> None:
     def allowed(actor, case):
         if case.reporter_id != actor.id and actor.role != "admin":
             raise PermissionDenied("only the reporter can withdraw a case")
-    _send(deps, actor_id, case_id, allowed, runner.send_signal, "withdrawn", reason)
+    _send(deps, actor_id, case_id, allowed, runner.send_signal, "withdrawn", reason, "withdrawn")
 
 
 def escalate_case(deps: Deps, actor_id: int, case_id: int, reason: str) -> None:
@@ -137,10 +139,10 @@ def escalate_case(deps: Deps, actor_id: int, case_id: int, reason: str) -> None:
     def allowed(actor, case):
         if actor.role not in ("supervisor", "admin"):
             raise PermissionDenied("only a supervisor can escalate a case")
-    _send(deps, actor_id, case_id, allowed, runner.send_message, "escalate_now", reason)
+    _send(deps, actor_id, case_id, allowed, runner.send_message, "escalate_now", reason, "escalated")
 
 
-def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, reason: str) -> None:
+def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, reason: str, done: str) -> None:
     if not reason or not reason.strip():
         raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
     with deps.uow() as uow:
@@ -152,7 +154,10 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
             raise ConflictError(f"the case is already {case.status}")
         spec = versions.spec_of(deps.specs, case.process_version)
         workflow = runner.restore(spec, case.state)
-        step = send(workflow, event, {"reason": reason.strip(), "by": actor.username})
+        try:
+            step = send(workflow, event, {"reason": reason.strip(), "by": actor.username})
+        except ConflictError:  # the diagram does not offer it at this stage
+            raise ConflictError(f"the case cannot be {done} while it is {case.status}") from None
         timeline.append(session, case.id, now, actor, event, reason=reason.strip(), payload={"event": event})
         case.state = runner.dump(spec, workflow)
         finish(deps, uow, case, spec, step, now, actor)
@@ -224,7 +229,10 @@ def _locked_task(session: Session, actor_id: int, task_id: str):
     task = session.get(Task, task_id)
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
-    case = access.load_visible_case(session, actor, task.case_id, lock=True)
+    try:
+        case = access.load_visible_case(session, actor, task.case_id, lock=True)
+    except NotFoundError:
+        raise NotFoundError(f"task {task_id} not found") from None  # the same answer as for no such task
     session.refresh(task)
     if task.status not in ("open", "claimed"):
         raise ConflictError(f"the task is already {task.status}")

@@ -145,7 +145,10 @@ def grid_children(deps: Deps, parent_code: str | None) -> list[dict]:
     with deps.uow() as uow:
         session = uow.session
         if parent_code:
-            where = Grid.parent_id == grids.by_code(session, parent_code).id
+            try:
+                where = Grid.parent_id == grids.by_code(session, parent_code).id
+            except NotFoundError as exc:
+                raise NotFoundError(exc.message, {"parent": ["Unknown grid code."]}) from exc
         else:
             where = Grid.parent_id.is_(None)
         child = aliased(Grid)

@@ -40,3 +40,12 @@ def walk(client, headers, url, **params) -> list:
         link = response.headers["Link"]
         assert link.startswith(f"<{url}?") and link.endswith('>; rel="next"') and f"cursor={cursor}" in link
         response = client.get(link[1:link.index(">")], headers=headers)
+
+
+def assert_error(response, status, field=None):
+    """An error answer in the API's format, naming `field` when given."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json
+    assert set(body) == {"code", "message", "errors"} and body["code"] == status and body["message"]
+    if field:
+        assert field in body["errors"], body

@@ -36,7 +36,7 @@ LOOP_FORMS = {
                   required_when=("action", ("feedback",))),
         FormField("reason", "text", "理由", "Reason", required=False, max_length=1000,
                   required_when=("action", ("return", "extend", "suspend"))),
-        FormField("extra_days", "int", "延期天数", "Extra working days", required=False,
+        FormField("extra_days", "int", "延期天数", "Extra working days", required=False, min_value=1, max_value=365,
                   required_when=("action", ("extend",))),
     ),
     "co_handle": (FormField("result", "text", "协办结果", "Result", max_length=4000),),

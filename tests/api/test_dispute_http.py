@@ -1,6 +1,8 @@
 """A dispute walked over HTTP from filing to closed, and every kind of bad request."""
 import pytest
 
+from tests.api_client import assert_error
+
 CASE = {"type": "dispute", "title": "邻里噪音纠纷", "description": "楼上夜间装修", "severity": "medium"}
 REGISTER_LOW = {"decision": "valid", "risk": "low", "violence": False}
 
@@ -21,14 +23,6 @@ def complete(client, headers, task_id, data):
     response = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
     assert response.status_code == 200, response.json
     return response.json
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert set(body) == {"code", "message", "errors"} and body["code"] == status and body["message"]
-    if field:
-        assert field in body["errors"], body
 
 
 def test_a_dispute_goes_from_filing_to_closed_over_http(client, login):

@@ -10,19 +10,13 @@ from flask import Flask
 from sqlalchemy import update
 
 from api import context, errors
+from engine import auth, demo
 from engine.model import User
+from tests.api_client import assert_error
 
 DISPUTE = {"type": "dispute", "title": "邻里纠纷", "severity": "low"}
 HAZARD = {"type": "work_safety", "title": "消防通道堵塞", "severity": "medium"}
 SAFETY = "350583106_work_safety"
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert set(body) == {"code", "message", "errors"} and body["code"] == status and body["message"]
-    if field:
-        assert field in body["errors"], body
 
 
 def file(client, login, body=DISPUTE, who="worker") -> dict:
@@ -291,3 +285,72 @@ def test_a_blueprint_default_and_a_view_decorator_set_the_limit():
     assert_error(client.post("/small", data=b"x" * 70_000), 413)
     assert client.post("/upload", data=b"x" * 4000).status_code == 200
     assert_error(client.post("/upload", data=b"x" * 5000), 413)
+
+
+# clear answers at the edges: each names what was wrong and leaks nothing
+
+
+def test_someone_out_of_scope_acting_on_a_task_hears_only_that_the_task_is_not_found(client, login, registration):
+    for action in ("claim", "release", "complete"):
+        response = client.post(f"/api/v1/tasks/{registration['id']}/{action}", json={"data": {}},
+                               headers=login("shuitou_worker"))
+        assert_error(response, 404)
+        assert response.json["message"] == f"task {registration['id']} not found"
+
+
+def test_more_time_is_at_least_one_working_day(client, login, handling):
+    ok(post(client, login, SAFETY, f"tasks/{handling['id']}/claim"))
+    response = post(client, login, SAFETY, f"tasks/{handling['id']}/complete",
+                    {"data": {"action": "extend", "reason": "等待检测", "extra_days": 0}})
+    assert_error(response, 422, "extra_days")
+    form = {f["name"]: f for f in ok(client.get(f"/api/v1/tasks/{handling['id']}", headers=login(SAFETY)))["form"]}
+    assert (form["extra_days"]["min_value"], form["extra_days"]["max_value"]) == (1, 365)
+
+
+def test_a_required_answer_of_only_spaces_is_missing(client, login, handling):
+    ok(post(client, login, SAFETY, f"tasks/{handling['id']}/claim"))
+    response = post(client, login, SAFETY, f"tasks/{handling['id']}/complete",
+                    {"data": {"action": "feedback", "result": "   "}})
+    assert_error(response, 422, "result")
+    assert ok(client.get(f"/api/v1/tasks/{handling['id']}", headers=login(SAFETY)))["status"] == "claimed"
+
+
+def test_escalating_a_case_the_diagram_does_not_let_climb_yet_says_its_stage(client, login, registration):
+    response = post(client, login, "supervisor", f"cases/{registration['case_id']}/escalate", {"reason": "太慢"})
+    assert_error(response, 409)
+    assert response.json["message"] == "the case cannot be escalated while it is registering"
+
+
+def test_a_body_sent_without_a_json_content_type_is_refused_with_the_reason(client, login):
+    response = client.post("/api/v1/cases", data='{"type": "dispute", "title": "噪音"}', headers={
+        **login("worker"), "Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(response, 400)
+    assert "Content-Type: application/json" in response.json["message"]
+
+
+def test_releasing_a_task_nobody_claimed_is_a_conflict(client, login, registration):
+    assert_error(post(client, login, "leader", f"tasks/{registration['id']}/release"), 409)
+
+
+def test_case_search_refuses_a_status_that_does_not_exist(client, login):
+    assert_error(client.get("/api/v1/cases?status=bogus", headers=login("leader")), 422, "status")
+    assert client.get("/api/v1/cases?status=registering", headers=login("leader")).status_code == 200
+
+
+def test_an_unknown_parent_grid_names_the_parent(client, login):
+    assert_error(client.get("/api/v1/grids?parent=nope", headers=login("worker")), 404, "parent")
+
+
+def test_signing_out_of_the_browser_revokes_the_session_even_without_the_csrf_token(client):
+    signed_in = client.post("/api/v1/auth/session", json={"username": "worker", "password": demo.DEMO_PASSWORD})
+    assert client.get("/api/v1/auth/me").status_code == 200
+    cookie = client.get_cookie("session")
+    assert client.delete("/api/v1/auth/session").status_code == 204
+    client.set_cookie(cookie.key, cookie.value)  # the old cookie, kept by whoever had it
+    assert client.get("/api/v1/auth/me").status_code == 401
+    tokens = auth.list_tokens(client.application.extensions["gridflow"], signed_in.json["user"]["id"])
+    assert not [t for t in tokens if t["name"] == "browser session"]
+
+
+def test_the_docs_page_asks_no_outside_validator(client):
+    assert b'"validatorUrl": null' in client.get("/api/v1/docs").data

@@ -1,5 +1,6 @@
 """Fixtures for tests that run real worker processes."""
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ def start_worker(settings, redis_url, tmp_path):
                "GRIDFLOW_INSTANCE": str(settings.instance_path), "GRIDFLOW_QUEUE": settings.queue_name, **tunings}
         log = open(tmp_path / f"worker-{len(processes)}.log", "w")
         processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT))
+                                          stderr=subprocess.STDOUT, start_new_session=True))
         return processes[-1]
 
     yield _start
@@ -26,3 +27,7 @@ def start_worker(settings, redis_url, tmp_path):
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
+        try:  # RQ's scheduler is a child process: a worker killed with SIGKILL leaves it behind
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
