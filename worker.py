@@ -1,5 +1,9 @@
 """The RQ worker: fires deadlines with its scheduler on, and sweeps for lost ones every minute."""
+import ctypes
 import logging
+import os
+import signal
+import sys
 import threading
 
 from rq import SimpleWorker
@@ -9,6 +13,22 @@ from engine.config import Settings
 from workflows import CATALOGUE
 
 log = logging.getLogger("gridflow.worker")
+
+
+def children_die_with_me() -> None:
+    """RQ forks its scheduler; on Linux, have every forked child stopped when this worker dies, however it dies.
+
+    Without this a worker killed with SIGKILL leaves its scheduler running, holding the scheduler lock."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent, prctl = os.getpid(), ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig = 1
+
+    def in_child():
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:  # the worker died before the line above took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+    os.register_at_fork(after_in_child=in_child)
 
 
 def sweep_forever(interval: float, stop: threading.Event) -> None:
@@ -23,7 +43,8 @@ def sweep_forever(interval: float, stop: threading.Event) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
-    deps = bootstrap.build(settings, CATALOGUE)
+    deps = bootstrap.build(settings, CATALOGUE)  # may start the embedded Redis, which outlives any one worker
+    children_die_with_me()
     jobs.configure(deps)
     jobs.sweep()
     stop = threading.Event()

@@ -1,4 +1,5 @@
 """Real worker processes killed with SIGKILL, and two workers sharing a backlog: every breach escalates once."""
+import os
 import signal
 import time
 
@@ -50,6 +51,15 @@ def unfired(deps, deadline_ids) -> int:
                                                              Deadline.fired_at.is_(None)))
 
 
+def alive(process_group: int) -> bool:
+    """Whether any process of the group is left (each worker starts one; its scheduler child is in it)."""
+    try:
+        os.killpg(process_group, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 def use_redis(deps, redis_url, settings):
     deps.scheduler = RQScheduler(redis.Redis.from_url(redis_url), settings.queue_name)
 
@@ -88,6 +98,8 @@ def test_two_workers_share_a_backlog_and_one_killed_midway_loses_and_doubles_not
     start_worker(**FAST)
     wait_until(lambda: unfired(deps, breaches) < 50, what="the workers started on the backlog")
     first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    wait_until(lambda: not alive(first.pid), seconds=10, what="RQ's scheduler child gone with its worker")
     wait_until(lambda: unfired(deps, breaches) == 0, what="the whole backlog fired")
     time.sleep(2.5)
     assert breach_counts(deps, case_ids) == ([1] * 60, [1] * 60, [1] * 60)
