@@ -24,9 +24,11 @@ WHOLE_CASE = "case"
 
 
 def calendar(session: Session, deps) -> BusinessCalendar:
-    """The business calendar of the configured office hours, with the admins' overrides."""
-    overrides = {h.day: h.kind for h in session.scalars(select(Holiday))}
-    return BusinessCalendar(tz=deps.timezone, periods=deps.office_hours, overrides=overrides)
+    """The business calendar of the configured office hours, with the admins' overrides; once per session."""
+    if "calendar" not in session.info:
+        overrides = {h.day: h.kind for h in session.scalars(select(Holiday))}
+        session.info["calendar"] = BusinessCalendar(tz=deps.timezone, periods=deps.office_hours, overrides=overrides)
+    return session.info["calendar"]
 
 
 def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], now: datetime,

@@ -13,10 +13,14 @@ def path_codes(grid: Grid) -> list[str]:
 
 
 def by_code(session: Session, code: str) -> Grid:
-    grid = session.scalar(select(Grid).where(Grid.code == code))
-    if grid is None:
-        raise NotFoundError(f"no grid with code {code!r}", {"grid_code": ["Unknown grid code."]})
-    return grid
+    """The grid with `code`; read once per session (a batch of firings climbs the same few ancestors)."""
+    known = session.info.setdefault("grids_by_code", {})
+    if code not in known:
+        grid = session.scalar(select(Grid).where(Grid.code == code))
+        if grid is None:
+            raise NotFoundError(f"no grid with code {code!r}", {"grid_code": ["Unknown grid code."]})
+        known[code] = grid
+    return known[code]
 
 
 def ancestor_at(session: Session, grid: Grid, level: int) -> Grid:
