@@ -63,8 +63,8 @@ def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]
         scope = session.get(Grid, opened[0].grid_id)
         case.responsible_grid_id, case.responsible_level = scope.id, scope.level
     elif opened:
-        escalating = any(h.get("counter") == "escalations" for h in step.happened)
-        _move_responsibility(session, case, opened[0], now, escalating, actor)
+        escalation = next((h for h in step.happened if h.get("counter") == "escalations"), None)
+        _move_responsibility(session, case, opened[0], now, escalation, actor)
     case.updated_at = now
     return _sync_timers(session, case, step, now)
 
@@ -129,9 +129,10 @@ def _plain(happening: dict) -> dict:
             for k, v in happening.items()}
 
 
-def _move_responsibility(session, case, task: Task, now, escalating: bool, actor):
-    """The case is now the business of the grid where its newest task sits; an escalation says so,
-    in the name of whoever escalated (the system when the SLA clock did)."""
+def _move_responsibility(session, case, task: Task, now, escalation: dict | None, actor):
+    """The case is now the business of the grid where its newest task sits; an escalation says so, with its
+    reason, in the name of whoever escalated (the system when the SLA clock did)."""
+    escalating = escalation is not None
     scope = session.get(Grid, task.grid_id)
     if scope.id == case.responsible_grid_id:
         return
@@ -139,8 +140,9 @@ def _move_responsibility(session, case, task: Task, now, escalating: bool, actor
     kind = "escalated" if escalating and scope.level < before.level else "responsibility_moved"
     case.responsible_grid_id, case.responsible_level = scope.id, scope.level
     moved = {"from_grid": before.code, "from_level": before.level, "to_grid": scope.code, "to_level": scope.level}
+    reason = (escalation or {}).get("reason") if kind == "escalated" else None
     timeline.append(session, case.id, now, actor if escalating else None, kind, task_id=task.id,
-                    reason=task.title, payload=moved)
+                    reason=str(reason) if reason else task.title, payload=moved)
 
 
 def _sync_timers(session, case, step: Step, now) -> list[Deadline]:

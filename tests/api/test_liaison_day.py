@@ -96,5 +96,7 @@ def test_a_liaisons_whole_day_and_the_supervisors(client, login):
         assert supervisor.get(f"cases/{case_id}/timeline/verify")["intact"] is True
     kinds = [e["kind"] for e in supervisor.get(f"cases/{blocked['id']}/timeline")]
     assert {"claimed", "commented", "returned", "escalation_requested", "escalated"} <= set(kinds)
+    [escalated] = [e for e in supervisor.get(f"cases/{blocked['id']}/timeline") if e["kind"] == "escalated"]
+    assert escalated["reason"] == "占道问题反复出现，需市级协调" and escalated["actor"] == "supervisor"
     extended = [e for e in supervisor.get(f"cases/{leaking['id']}/timeline") if e["kind"] == "extended"]
     assert len(extended) == 1
