@@ -12,6 +12,7 @@ from functools import partial
 
 import flask_smorest
 from flask import current_app, g, request, session
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest
@@ -57,6 +58,8 @@ class BodyParser(FlaskParser):
     The location `multipart` reads a multipart/form-data body: its files and its other fields together."""
 
     __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+    # a misspelt filter (?stauts=open) would silently widen a list: unknown query parameters are refused too
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def load_multipart(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)

@@ -354,3 +354,8 @@ def test_signing_out_of_the_browser_revokes_the_session_even_without_the_csrf_to
 
 def test_the_docs_page_asks_no_outside_validator(client):
     assert b'"validatorUrl": null' in client.get("/api/v1/docs").data
+
+
+def test_a_misspelt_filter_is_refused_rather_than_ignored(client, login):
+    assert_error(client.get("/api/v1/tasks?stauts=open", headers=login("leader")), 422, "stauts")
+    assert_error(client.get("/api/v1/cases?grdi=350583106", headers=login("leader")), 422, "grdi")
