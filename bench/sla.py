@@ -1,7 +1,8 @@
 """SLA deadlines fired by real worker processes: peak lateness, burst throughput and sweep cost, against a floor.
 
-Run from the project root: python -m bench.sla [--database-url URL] [--redis-url URL] [--peak N] [--burst N]
-[--open-small N] [--open-large N]. Every case keeps one pending SLA deadline: its register_case 50% warning.
+Run from the project root: python -m bench.sla [--database-url URL] [--redis-url URL] [--kind warning|breach]
+[--peak N] [--burst N] [--open-small N] [--open-large N]. Every case keeps one pending SLA deadline of its
+register_case clock: the 50% warning (a notice), or with --kind breach the breach (escalation, order, new clocks).
 """
 import argparse
 import multiprocessing
@@ -35,7 +36,13 @@ from workflows import CATALOGUE
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS = "redis://127.0.0.1:6379/13"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CHOSEN = and_(Deadline.name == "register_case", Deadline.kind == "warning", Deadline.fraction == 0.5)
+EVENT = {"warning": "sla_warning", "breach": "sla_breached"}  # what a firing of each kind records
+
+
+def chosen(kind: str):
+    """The one SLA deadline each case keeps: its register_case clock's 50% warning, or its breach."""
+    return and_(Deadline.name == "register_case", Deadline.kind == kind,
+                Deadline.fraction == (0.5 if kind == "warning" else 1.0))
 FLOOR, TEMPLATES, WORKERS, DUE_SET = 100, 20, 2, 1000
 
 
@@ -59,18 +66,18 @@ def pick_redis(url: str, tmp: Path) -> str:
         return bootstrap.redis_url(Settings(instance_path=tmp))
 
 
-def file_cases(deps: Deps, n: int) -> dict[int, int]:
+def file_cases(deps: Deps, n: int, kind: str) -> dict[int, int]:
     """File n dispute cases as `worker`, cancel their SLA deadlines but the chosen one; case id -> deadline id."""
     with deps.uow() as uow:
         worker = uow.session.scalar(select(User.id).where(User.username == "worker"))
     ids = [services.file_case(deps, worker, services.NewCase("dispute", f"邻里纠纷 {i}")) for i in range(n)]
     with deps.uow() as uow:  # the workflow's own timer row stays: it is hours away and must match the workflow
         uow.session.execute(update(Deadline).where(Deadline.case_id.in_(ids), Deadline.kind.in_(
-            ("warning", "breach")), not_(CHOSEN)).values(cancelled_at=deps.clock.now()))
-        chosen = uow.session.execute(select(Deadline.case_id, Deadline.id).where(Deadline.case_id.in_(ids), CHOSEN))
-        chosen = dict(chosen.all())
+            ("warning", "breach")), not_(chosen(kind))).values(cancelled_at=deps.clock.now()))
+        kept = dict(uow.session.execute(select(Deadline.case_id, Deadline.id).where(
+            Deadline.case_id.in_(ids), chosen(kind))).all())
         uow.commit()
-    return chosen
+    return kept
 
 
 def add(c, model, rows: list[dict], *returning: str):
@@ -81,12 +88,12 @@ def add(c, model, rows: list[dict], *returning: str):
                      [{k: v for k, v in row.items() if k != "id" or model is Task} for row in rows])
 
 
-def copy_cases(engine, templates: list[int], n: int, prefix: str) -> dict[int, int]:
+def copy_cases(engine, templates: list[int], n: int, prefix: str, kind: str) -> dict[int, int]:
     """n copies of filed cases: fresh workflow uuids, own clocks, pending deadlines only; case id -> deadline id."""
     with engine.connect() as c:
         of = {m: {t: [r._asdict() for r in c.execute(select(m.__table__).where(
             (m.id if m is Case else m.case_id) == t))] for t in templates} for m in (Case, Task, SlaClock, Deadline)}
-    chosen = {}
+    kept = {}
     for start in range(0, n, 500):
         batch = [(templates[(start + k) % len(templates)], {}) for k in range(min(500, n - start))]
 
@@ -109,8 +116,8 @@ def copy_cases(engine, templates: list[int], n: int, prefix: str) -> dict[int, i
                         rows.append({**r, "case_id": case, "clock_id": cid, "task_id": fresh(m, r["task_id"]),
                                      "key": fresh(m, re.sub(r"^sla:\d+:", f"sla:{cid}:", r["key"]))})
             made = add(c, Deadline, rows, "id", "case_id", "kind")
-            chosen.update({case: d for d, case, kind in made if kind == "warning"})
-    return chosen
+            kept.update({case: d for d, case, k in made if k == kind})
+    return kept
 
 
 def set_due(engine, ids: list[int], dues: list[datetime], conn=None, queue: str = "") -> float:
@@ -215,14 +222,14 @@ def wait_fired(reader, conn: redis.Redis, queue: str, procs, ids: list[int], unt
     return seen
 
 
-def check(reader, ids: list[int], seen: dict, goal: str) -> list[datetime]:
+def check(reader, ids: list[int], seen: dict, goal: str, event: str) -> list[datetime]:
     """Print lost, twice, early, job runs and lateness from the rows, the timeline and the job results."""
     with reader.connect() as c:
         rows = [r for part in range(0, len(ids), 5000) for r in c.execute(select(
             Deadline.id, Deadline.case_id, Deadline.due_at, Deadline.fired_at, Deadline.attempts)
             .where(Deadline.id.in_(ids[part:part + 5000])))]
         warnings = dict(c.execute(select(TimelineEvent.case_id, func.count()).where(
-            TimelineEvent.kind == "sla_warning").group_by(TimelineEvent.case_id)).all())
+            TimelineEvent.kind == event).group_by(TimelineEvent.case_id)).all())
     fired = [r for r in rows if r.fired_at is not None]
     late = [(r.fired_at - r.due_at).total_seconds() * 1000 for r in fired] or [float("nan")]
     failed = seen.pop("failed jobs", 0)
@@ -233,7 +240,7 @@ def check(reader, ids: list[int], seen: dict, goal: str) -> list[datetime]:
     twice = sum(1 for r in rows if r.attempts > 1 or warnings.get(r.case_id, 0) > 1)
     q = statistics.quantiles(late, n=100, method="inclusive") if len(late) > 1 else late * 99
     print(f"  fired            {len(fired):>6} of {len(ids)}; lost {len(ids) - len(fired)}, fired twice {twice} "
-          "(goal 0 and 0; twice = attempts > 1 or more than one sla_warning event on the case)")
+          f"(goal 0 and 0; twice = attempts > 1 or more than one {event} event on the case)")
     print(f"  fired early      {sum(x < 0 for x in late):>6}   (goal 0; 0 by construction: fire_deadline reads the "
           "clock with the case locked, says 'early' if before due_at, else stamps fired_at with that reading)")
     print(f"  jobs             {len(seen):>6}   (one alarm per second holding a due time, plus drain helpers; failed "
@@ -244,7 +251,8 @@ def check(reader, ids: list[int], seen: dict, goal: str) -> list[datetime]:
     return [r.fired_at for r in fired]
 
 
-def with_workers(engine, reader, deps, conn, env, tmp, peak: dict, burst: list[int], floors: tuple) -> bool:
+def with_workers(engine, reader, deps, conn, env, tmp, peak: dict, burst: list[int], floors: tuple,
+                 kind: str) -> bool:
     """Two `python worker.py` processes: the peak (due over a minute), then the burst (all due at one second)."""
     procs = [subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stderr=subprocess.STDOUT,
                               stdout=open(tmp / f"worker-{i}.log", "w")) for i in range(WORKERS)]
@@ -257,15 +265,15 @@ def with_workers(engine, reader, deps, conn, env, tmp, peak: dict, burst: list[i
         ids, start = list(peak.values()), deps.clock.now() + timedelta(seconds=10)
         dues = [start + timedelta(seconds=60 * i / len(ids)) for i in range(len(ids))]
         set_due(engine, ids, dues, conn, queue)
-        print(f"\nPeak: {len(ids)} filed cases, one deadline each, due uniformly over 60 s from 10 s on (enqueue_at)")
+        print(f"\nPeak: {len(ids)} filed cases, one {kind} each, due uniformly over 60 s from 10 s on (enqueue_at)")
         seen = wait_fired(reader, conn, queue, procs, ids, dues[-1])
-        fired = len(check(reader, ids, seen, "goal: p99 <= 2000"))
+        fired = len(check(reader, ids, seen, "goal: p99 <= 2000", EVENT[kind]))
         due_at = datetime.fromtimestamp(int(time.time()) + 4 + len(burst) // 1000, UTC)
         took = set_due(engine, burst, [due_at] * len(burst), conn, queue)
         print(f"\nBurst: {len(burst):,} copied cases, all due at {due_at:%H:%M:%S} UTC (enqueue_at of all took "
               f"{took:.1f} s, ending {(due_at - deps.clock.now()).total_seconds():.1f} s before the due time)")
         seen = {k: v for k, v in wait_fired(reader, conn, queue, procs, burst, due_at).items() if k not in seen}
-        fired_at = check(reader, burst, seen, "a backlog")
+        fired_at = check(reader, burst, seen, "a backlog", EVENT[kind])
         wall = (max(fired_at) - due_at).total_seconds() if fired_at else float("nan")
         rate, (raw, ceiling) = len(fired_at) / wall, floors
         print(f"  all fired {wall:.1f} s after the due time: {rate:.0f} firings/s; ratio to the raw ceiling measured "
@@ -328,6 +336,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
     parser.add_argument("--redis-url", default="", help=f"default: {LOCAL_REDIS} if it answers, else embedded")
+    parser.add_argument("--kind", default="warning", choices=sorted(EVENT), help="the deadline each case keeps")
     for flag, default in (("--peak", 200), ("--burst", 10_000), ("--open-small", 10_000), ("--open-large", 100_000)):
         parser.add_argument(flag, type=int, default=default)
     args = parser.parse_args()
@@ -341,23 +350,23 @@ def main() -> None:
     print(f"database: {engine.dialect.name} ({engine.url.render_as_string(hide_password=True)}); redis: {redis_url}; "
           f"queue: {queue}; {WORKERS} worker processes (SimpleWorker + RQ scheduler); {os.cpu_count()} CPUs")
     deps = reset(engine)
-    templates = list(file_cases(deps, TEMPLATES))
-    peak = file_cases(deps, args.peak)
-    raw, engine_rate = floor(engine, deps, copy_cases(engine, templates, FLOOR, "F"))
+    templates = list(file_cases(deps, TEMPLATES, args.kind))
+    peak = file_cases(deps, args.peak, args.kind)
+    raw, engine_rate = floor(engine, deps, copy_cases(engine, templates, FLOOR, "F", args.kind))
     print(f"\nFloor, in this process, {FLOOR} copied cases: restore + advance + dump + UPDATE + commit {raw:.0f} "
           f"firings/s ({1000 / raw:.1f} ms); for reference engine.firing.fire_deadline {engine_rate:.0f}/s "
           f"({1000 / engine_rate:.1f} ms)")
-    ceiling = raw_ceiling(url, engine, list(copy_cases(engine, templates, WORKERS * FLOOR, "C")))
+    ceiling = raw_ceiling(url, engine, list(copy_cases(engine, templates, WORKERS * FLOOR, "C", args.kind)))
     print(f"  the same raw firings in {WORKERS} processes at once, {FLOOR} cases each: {ceiling:.0f} firings/s "
           f"({ceiling / raw:.2f} x one process)")
     begin = time.perf_counter()
-    burst = list(copy_cases(engine, templates, args.burst, "B").values())
+    burst = list(copy_cases(engine, templates, args.burst, "B", args.kind).values())
     print(f"  ({args.burst:,} burst cases bulk-copied from {TEMPLATES} filed ones in {time.perf_counter() - begin:.1f}"
           " s)")
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "GRIDFLOW_INSTANCE": str(tmp),
            "GRIDFLOW_QUEUE": queue}
     all_fired = with_workers(engine, reader, deps, redis.Redis.from_url(redis_url), env, tmp, peak, burst,
-                             (raw, ceiling))
+                             (raw, ceiling), args.kind)
     sweep_cost(engine, args.open_small, args.open_large)
     engine.dispose()
     if redis_url.startswith("unix://"):
