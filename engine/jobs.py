@@ -14,6 +14,7 @@ from engine.deps import Deps
 _deps: Deps | None = None
 WAIT_IN_JOB = 2.0  # seconds: a job woken this little before a due time waits instead of re-queueing
 BATCH = 20  # deadlines leased at a time
+SLICE = 30.0  # seconds one job drains a backlog before a fresh job takes over
 
 
 def configure(deps: Deps) -> None:
@@ -26,7 +27,10 @@ def fire_due(second: int) -> dict:
     end = datetime.fromtimestamp(second + 1, UTC)
     results: Counter = Counter()
     while True:
-        results += _drain(first=not results)
+        fired, done = _drain(first=not results)
+        results += fired
+        if not done:  # a long backlog: a fresh job goes on with it
+            return dict(results)
         due = firing.next_due(_deps, before=end)
         if due is None:
             return dict(results)
@@ -40,19 +44,27 @@ def fire_due(second: int) -> dict:
 
 
 def drain() -> dict:
-    """Help with a backlog: fire due deadlines until none is left untaken."""
-    return dict(_drain())
+    """Help with a backlog: fire due deadlines until none is left untaken (or SLICE is used up)."""
+    return dict(_drain()[0])
 
 
-def _drain(first: bool = False) -> Counter:
-    """Fire due deadlines, BATCH at a time, until none is left untaken; ask idle workers to help with a backlog."""
+def _drain(first: bool = False) -> tuple[Counter, bool]:
+    """Fire due deadlines, BATCH at a time, until none is left untaken; ask idle workers to help with a backlog.
+
+    After SLICE seconds the rest goes to a fresh drain job, so no job runs into RQ's job timeout (which
+    would kill it half way and leave its leased deadlines waiting for their leases to run out).
+    Returns what was done, and whether nothing due was left untaken."""
     results: Counter = Counter()
+    began = time.monotonic()
     while taken := firing.lease_due(_deps, BATCH):
         if first and len(taken) == BATCH:
             _deps.scheduler.ask_for_help()
         first = False
         results += firing.fire_deadlines(_deps, taken)
-    return results
+        if time.monotonic() - began > SLICE:
+            _deps.scheduler.drain_later()
+            return results, False
+    return results, True
 
 
 def sweep() -> int:

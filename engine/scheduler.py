@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 FIRE_DUE = "engine.jobs.fire_due"
 DRAIN = "engine.jobs.drain"
-KEEP = {"result_ttl": 60, "failure_ttl": 86400}
+KEEP = {"result_ttl": 60, "failure_ttl": 86400, "job_timeout": 600}  # jobs hand on a backlog after 30 s
 
 
 class RQScheduler:
@@ -42,6 +42,10 @@ class RQScheduler:
         """Wake a worker now for everything due by `due_at` (the sweep's catch-up)."""
         second = int(due_at.timestamp())
         self.queue.enqueue(FIRE_DUE, second, job_id=f"{self.job_id(second)}-sweep", **KEEP)
+
+    def drain_later(self) -> None:
+        """A job that drained for its time slice hands the rest of the backlog to a fresh job."""
+        self.queue.enqueue(DRAIN, **KEEP)
 
     def ask_for_help(self) -> None:
         """A backlog: one drain job for every other worker listening on this queue."""

@@ -25,6 +25,7 @@ class FakeScheduler:
     def __init__(self):
         self.scheduled: list[tuple[int, datetime]] = []
         self.woken_for: list[datetime] = []
+        self.drains_later = 0
 
     def schedule(self, deadlines) -> None:
         self.scheduled.extend(deadlines)
@@ -34,3 +35,6 @@ class FakeScheduler:
 
     def ask_for_help(self) -> None:
         pass
+
+    def drain_later(self) -> None:
+        self.drains_later += 1

@@ -86,3 +86,14 @@ def test_one_deadline_that_cannot_fire_does_not_hold_back_its_batch(deps, clock)
         unfired = uow.session.scalars(select(Deadline.id).where(Deadline.id.in_(taken), Deadline.fired_at.is_(None)))
         assert list(unfired) == [broken.id]
     assert firing.lease_due(deps, 20) == []  # it keeps its lease: no worker spins on it
+
+
+def test_a_long_backlog_is_handed_to_a_fresh_job_before_rq_could_time_one_out(deps, clock, monkeypatch):
+    file_overdue(deps, clock, 45)
+    jobs.configure(deps)
+    monkeypatch.setattr(jobs, "SLICE", 0.0)  # every batch uses up the slice
+    second = int((clock.now() - timedelta(seconds=1)).timestamp())
+    assert jobs.fire_due(second) == {"fired": jobs.BATCH}
+    assert deps.scheduler.drains_later == 1
+    assert jobs.drain() == {"fired": jobs.BATCH} and jobs.drain() == {"fired": 5}
+    assert deps.scheduler.drains_later == 3 and jobs.drain() == {}
