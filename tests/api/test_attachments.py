@@ -3,12 +3,12 @@ and given as evidence when a task is completed."""
 import hashlib
 import io
 import struct
-import zipfile
 import zlib
 
 import pytest
 
-from tests.api.test_dispute_http import assert_error
+from tests.api_client import assert_error
+from tests.unit.test_filetypes import ooxml
 
 CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "high"}
 MB = 1024 * 1024
@@ -22,14 +22,6 @@ def png(seed: int = 0, padding: int = 0) -> bytes:
     extra = chunk(b"tEXt", b"Comment\x00" + b"x" * padding) if padding else b""
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) + extra
             + chunk(b"IDAT", pixel) + chunk(b"IEND", b""))
-
-
-def office(*names: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
-            archive.writestr(name, "<xml/>")
-    return buffer.getvalue()
 
 
 def upload(client, headers, case_id, content, filename="现场照片.png", kind="evidence_before", **form):
@@ -138,8 +130,8 @@ def test_a_user_outside_the_area_gets_404_for_everything_about_an_attachment(cli
     b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>",
     b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
     b"GIF89a\x01\x00\x01\x00",
-    office("notes.txt"),  # a ZIP archive that is no office document
-    office("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),  # a Word file with macros
+    ooxml("notes.txt"),  # a ZIP archive that is no office document
+    ooxml("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),  # a Word file with macros
     b"",
 ], ids=["exe", "html", "svg", "gif", "zip", "docm", "empty"])
 def test_a_file_that_is_not_an_accepted_type_is_refused_whatever_it_claims(client, login, app, case, content):
@@ -153,7 +145,7 @@ def test_documents_are_told_by_their_bytes_and_downloaded(client, login, case):
     worker = login("worker")
     pdf = uploaded(client, worker, case["id"], b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", filename="协议书",
                    kind="document")
-    docx = uploaded(client, worker, case["id"], office("[Content_Types].xml", "word/document.xml"),
+    docx = uploaded(client, worker, case["id"], ooxml("[Content_Types].xml", "word/document.xml"),
                     filename="调解协议.docx", kind="document")
     assert (pdf["content_type"], pdf["filename"]) == ("application/pdf", "协议书.pdf")
     assert docx["content_type"].endswith("wordprocessingml.document") and docx["filename"] == "调解协议.docx"
