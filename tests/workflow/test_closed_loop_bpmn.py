@@ -3,7 +3,6 @@ routing.dmn) on SpiffWorkflow 3.2.0, driven through engine.specs and engine.runn
 
 Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
 """
-import re
 from pathlib import Path
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from lxml import etree
 
 from engine import runner, specs
 from engine.errors import ConflictError
+from tests.workflow.test_diagrams import NS, _tree
 
 BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
 FOLDERS = ("general", "shared")
@@ -479,126 +479,12 @@ def test_runner_resolves_scope_var_into_scope_level(spec):
 
 
 # ---------------------------------------------------------------------------------------------
-# Diagrams
+# Diagrams (the conventions every diagram keeps are in test_diagrams.py)
 # ---------------------------------------------------------------------------------------------
-
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
-FLOW_NODE_TAGS = {"startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
-                  "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
-                  "intermediateThrowEvent", "task", "manualTask", "serviceTask", "inclusiveGateway"}
-
-
-def _tree(name):
-    return etree.fromstring(FILES[name].encode())
-
-
-def _flow_nodes(process):
-    return {el.get("id"): el for el in process.iter() if etree.QName(el).localname in FLOW_NODE_TAGS
-            and etree.QName(el).namespace == NS["bpmn"]}
-
-
-def _bounds(shape):
-    b = shape.find("dc:Bounds", NS)
-    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
 
 
 def test_the_folders_hold_the_expected_files():
     assert set(DIAGRAMS) | {"shared/routing.dmn"} <= set(FILES)
-
-
-@pytest.mark.parametrize("name", list(DIAGRAMS))
-def test_diagram_has_full_di(name):
-    root = _tree(name)
-    process = root.find("bpmn:process", NS)
-    assert process.get("id") == DIAGRAMS[name]
-    assert re.search(r"[\u4e00-\u9fff]", process.get("name"))
-    nodes = _flow_nodes(process)
-    flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
-    for element_id in {**nodes, **flows}:
-        assert re.fullmatch(r"[a-z][a-z0-9_]*", element_id), element_id
-    for node_id, el in nodes.items():
-        assert re.search(r"[\u4e00-\u9fff]", el.get("name", "")), f"{node_id} needs a Chinese name"
-
-    collaboration = root.find("bpmn:collaboration", NS)
-    participant = collaboration.find("bpmn:participant", NS)
-    assert participant.get("processRef") == DIAGRAMS[name]
-    plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
-    assert plane.get("bpmnElement") == collaboration.get("id")
-    shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
-    edges = {e.get("bpmnElement"): e for e in plane.findall("bpmndi:BPMNEdge", NS)}
-    lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
-
-    # one BPMNShape per flow node, lane and the pool; one BPMNEdge per sequence flow; nothing else
-    expected_shapes = set(nodes) | {lane.get("id") for lane in lanes} | {participant.get("id")}
-    assert set(shapes) == expected_shapes
-    assert set(edges) == set(flows)
-    for node_id, el in nodes.items():
-        if etree.QName(el).localname == "subProcess":
-            assert shapes[node_id].get("isExpanded") == "true"
-
-    # every edge starts on its source's bounds and ends on its target's, with no diagonal segment
-    def touches(point, bounds):
-        px, py = point
-        x, y, w, h = bounds
-        return (px in (x, x + w) and y <= py <= y + h) or (py in (y, y + h) and x <= px <= x + w)
-
-    for flow_id, flow in flows.items():
-        points = [(float(p.get("x")), float(p.get("y"))) for p in edges[flow_id].findall("di:waypoint", NS)]
-        assert len(points) >= 2
-        assert touches(points[0], _bounds(shapes[flow.get("sourceRef")])), flow_id
-        assert touches(points[-1], _bounds(shapes[flow.get("targetRef")])), flow_id
-        for a, b in zip(points, points[1:], strict=False):
-            assert a[0] == b[0] or a[1] == b[1], f"{flow_id} has a diagonal segment"
-
-
-@pytest.mark.parametrize("name", list(DIAGRAMS))
-def test_lanes_hold_every_node_where_it_is_drawn(name):
-    """Every flow node except an expanded sub-process is in exactly one lane and drawn inside it.
-
-    SpiffWorkflow gives every node inside an embedded sub-process the sub-process's own lane when it has one,
-    so a sub-process that spans lanes stays out of the lanes and its nodes are listed where they are drawn.
-    """
-    root = _tree(name)
-    process = root.find("bpmn:process", NS)
-    nodes = _flow_nodes(process)
-    shapes = {s.get("bpmnElement"): s for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
-    membership = {}
-    for lane in process.findall("bpmn:laneSet/bpmn:lane", NS):
-        assert re.search(r"[\u4e00-\u9fff]", lane.get("name"))
-        lx, ly, lw, lh = _bounds(shapes[lane.get("id")])
-        for ref in lane.findall("bpmn:flowNodeRef", NS):
-            assert ref.text not in membership, f"{ref.text} in two lanes"
-            membership[ref.text] = lane.get("id")
-            x, y, w, h = _bounds(shapes[ref.text])
-            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, ref.text
-    sub_processes = {i for i, el in nodes.items() if etree.QName(el).localname == "subProcess"}
-    assert set(membership) == set(nodes) - sub_processes
-
-
-@pytest.mark.parametrize("name", list(DIAGRAMS))
-def test_gateways_have_one_default_and_scripts_are_assignments(name):
-    process = _tree(name).find("bpmn:process", NS)
-    flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
-    for gateway in process.iter(f"{{{NS['bpmn']}}}exclusiveGateway"):
-        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
-        conditional = [f for f in outgoing if f.find("bpmn:conditionExpression", NS) is not None]
-        if not conditional:
-            assert len(outgoing) == 1 and gateway.get("default") is None, gateway.get("id")
-            continue
-        assert gateway.get("default") in {f.get("id") for f in outgoing}, gateway.get("id")
-        assert len(conditional) == len(outgoing) - 1, gateway.get("id")
-    scripts = [el.text for el in process.iter(f"{{{NS['bpmn']}}}script")]
-    scripts += [el.text for el in process.iter(f"{{{NS['spiffworkflow']}}}postScript")]
-    for script in scripts:
-        for line in script.split("\n"):
-            assert re.fullmatch(r"[a-z][a-z_]* = [^=].*", line), line
-            assert "import" not in line and " _" not in line and "(_" not in line
 
 
 def test_events_and_call_activities_xml():
