@@ -78,10 +78,8 @@ def _let_go_in_forked_children(engine: Engine) -> None:
             engine_ref().dispose(close=False)
         devnull = os.open(os.devnull, os.O_RDWR)
         for connection in list(opened):
-            try:
+            if not connection.closed:  # a closed one holds no socket to let go of
                 os.dup2(devnull, connection.fileno())
-            except Exception:  # noqa: BLE001 - already closed: nothing to let go of
-                pass
         os.close(devnull)
     os.register_at_fork(after_in_child=in_child)
 

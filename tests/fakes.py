@@ -26,6 +26,7 @@ class FakeScheduler:
         self.scheduled: list[tuple[int, datetime]] = []
         self.woken_for: list[datetime] = []
         self.drains_later = 0
+        self.helps_asked = 0
 
     def schedule(self, deadlines) -> None:
         self.scheduled.extend(deadlines)
@@ -34,7 +35,7 @@ class FakeScheduler:
         self.woken_for.append(due_at)
 
     def ask_for_help(self) -> None:
-        pass
+        self.helps_asked += 1
 
     def drain_later(self) -> None:
         self.drains_later += 1

@@ -1,4 +1,5 @@
 """Fixtures for tests that run real worker processes."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -27,7 +28,5 @@ def start_worker(settings, redis_url, tmp_path):
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
-        try:  # RQ's scheduler is a child process: a worker killed with SIGKILL leaves it behind
+        with contextlib.suppress(ProcessLookupError):  # whatever of the worker's process group is left
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass

@@ -57,6 +57,7 @@ def test_the_alarm_for_a_second_fires_every_deadline_due_by_then_once(deps, cloc
     jobs.configure(deps)
     second = int((clock.now() - timedelta(seconds=1)).timestamp())
     assert jobs.fire_due(second) == {"fired": 25}
+    assert deps.scheduler.helps_asked == 1  # the first batch came back full: a backlog
     assert jobs.fire_due(second) == {}  # a duplicate alarm finds nothing left
     with deps.uow() as uow:
         breached = uow.session.scalars(select(TimelineEvent.case_id).where(
