@@ -45,16 +45,20 @@ def load_visible_case(session: Session, user: User, case_id: int, lock: bool = F
 
 def offered_tasks(session: Session, user: User):
     """A WHERE clause over Task for open tasks `user` could claim."""
+    return and_(Task.status == "open", candidate_tasks(session, user))
+
+
+def candidate_tasks(session: Session, user: User):
+    """A WHERE clause over Task for tasks whose role, department or grid make `user` one who may take them."""
     if user.role == "admin":
-        return Task.status == "open"
-    role_matches = and_(Task.status == "open", Task.candidate_role == user.role)
+        return true()
+    role_matches = Task.candidate_role == user.role
     if user.department_id:
         return and_(role_matches, Task.department_id == user.department_id)
     path = user_grid_path(session, user)
     if not path:
         return false()
-    return and_(role_matches,
-                Task.grid_id.in_(subtree_ids(session, path)))
+    return and_(role_matches, Task.grid_id.in_(subtree_ids(session, path)))
 
 
 def visible_tasks(session: Session, user: User):
@@ -79,15 +83,5 @@ def check_can_act(session: Session, user: User, task: Task) -> None:
 
 
 def is_candidate(session: Session, user: User, task: Task) -> bool:
-    """Whether `user`'s role, department or grid make them one who may take `task`, whoever holds it now.
-
-    The same rule as offered_tasks, without its status: an assigned or delegated task goes only to a candidate."""
-    if user.role == "admin":
-        return True
-    if task.candidate_role != user.role:
-        return False
-    if user.department_id:
-        return task.department_id == user.department_id
-    path = user_grid_path(session, user)
-    task_path = session.scalar(select(Grid.path).where(Grid.id == task.grid_id))
-    return bool(path) and task_path.startswith(path)
+    """Whether `user` may take `task`, whoever holds it now: an assigned or delegated task goes only to a candidate."""
+    return session.scalar(select(Task.id).where(Task.id == task.id, candidate_tasks(session, user))) is not None

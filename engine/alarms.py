@@ -34,7 +34,7 @@ def warn(session: Session, case: Case, deadline: Deadline, now: datetime) -> Non
     timeline.append(session, case.id, now, None, "sla_warning", reason=message, payload={
         "step": clock.step, "fraction": deadline.fraction, "due_at": clock.due_at.isoformat(),
         "policy": clock.policy})
-    _notify(session, case, clock, "sla_warning", message, now)
+    notify(session, case, clock, "sla_warning", message, now)
 
 
 def breach(session: Session, case: Case, deadline: Deadline, now: datetime, cal) -> SupervisionOrder:
@@ -56,7 +56,7 @@ def breach(session: Session, case: Case, deadline: Deadline, now: datetime, cal)
         "explanation": order_due.explanation})
     session.add(Deadline(case_id=case.id, kind="supervision", name="supervision_order", due_at=order.due_at,
                          key=f"supervision:{order.id}"))
-    _notify(session, case, clock, "sla_breached", message, now)
+    notify(session, case, clock, "sla_breached", message, now)
     return order
 
 
@@ -68,10 +68,10 @@ def supervision_overdue(session: Session, case: Case, deadline: Deadline, now: d
     message = f"{case.number} 督办单未按期答复（应于 {_local(order.due_at)} 前答复）"
     timeline.append(session, case.id, now, None, "supervision_overdue", reason=message,
                     payload={"order_id": order.id})
-    _notify(session, case, None, "supervision_overdue", message, now)
+    notify(session, case, None, "supervision_overdue", message, now)
 
 
-def _notify(session, case, clock, kind, message, now) -> None:
+def notify(session, case, clock, kind, message, now) -> None:
     """The step's assignee (or the case's open-task assignees) and the supervisors over the case's town."""
     people = set(session.scalars(select(Task.assignee_id).where(
         Task.case_id == case.id, Task.status.in_(("open", "claimed")), Task.assignee_id.is_not(None))))

@@ -13,7 +13,7 @@ from engine import access, timeline
 from engine.deps import Deps
 from engine.errors import ConflictError, PermissionDenied, ValidationError
 from engine.model import Case, Grid, Notification, Task, User
-from engine.services import _locked_task
+from engine.services import locked_task
 
 ASSIGNING_ROLES = ("supervisor", "grid_leader", "admin")
 
@@ -22,7 +22,7 @@ def assign_task(deps: Deps, actor_id: int, task_id: str, username: str, reason: 
     """Give an open or claimed task to a named candidate (supervisors and grid leaders over the task)."""
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor, task, case = _locked_task(session, actor_id, task_id)
+        actor, task, case = locked_task(session, actor_id, task_id)
         refusal = _assign_refusal(session, actor, task)
         if refusal:
             raise PermissionDenied(refusal)
@@ -40,7 +40,7 @@ def delegate_task(deps: Deps, actor_id: int, task_id: str, username: str, reason
         raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor, task, case = _locked_task(session, actor_id, task_id)
+        actor, task, case = locked_task(session, actor_id, task_id)
         if task.assignee_id is None:
             raise ConflictError("the task is not claimed: claim it before delegating it")
         if task.assignee_id != actor.id:

@@ -75,7 +75,7 @@ def claim_task(deps: Deps, actor_id: int, task_id: str) -> None:
     """Take an open task so that no one else works on it."""
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor, task, case = _locked_task(session, actor_id, task_id)
+        actor, task, case = locked_task(session, actor_id, task_id)
         if task.assignee_id == actor.id:
             return
         access.check_can_act(session, actor, task)
@@ -90,7 +90,7 @@ def release_task(deps: Deps, actor_id: int, task_id: str) -> None:
     """Give a claimed task back to its candidates."""
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor, task, case = _locked_task(session, actor_id, task_id)
+        actor, task, case = locked_task(session, actor_id, task_id)
         if task.assignee_id is None:
             raise ConflictError("the task is not claimed: there is nothing to release")
         if task.assignee_id != actor.id and actor.role != "admin":
@@ -106,7 +106,7 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachmen
     """Finish a task with its form data and attachments as evidence; the process moves on. Returns the case id."""
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor, task, case = _locked_task(session, actor_id, task_id)
+        actor, task, case = locked_task(session, actor_id, task_id)
         access.check_can_act(session, actor, task)
         case_type = _case_type(deps, case.type)
         cleaned = clean_form(case_type.form(task.name), data)
@@ -224,7 +224,8 @@ def _lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def _locked_task(session: Session, actor_id: int, task_id: str):
+def locked_task(session: Session, actor_id: int, task_id: str):
+    """The acting user, the task and its case locked, for a use case that changes an open or claimed task."""
     actor = _actor(session, actor_id)
     task = session.get(Task, task_id)
     if task is None:

@@ -74,7 +74,7 @@ def issue_order(deps: Deps, actor_id: int, case_id: int, reason: str) -> dict:
         timeline.append(session, case.id, now, actor, "supervision_ordered", reason=reason, payload={
             "order_id": order.id, "grid": grid.code, "due_at": order.due_at.isoformat(),
             "explanation": due.explanation})
-        alarms._notify(session, case, None, "supervision_ordered", f"{case.number} 督办：{reason}", now)
+        alarms.notify(session, case, None, "supervision_ordered", f"{case.number} 督办：{reason}", now)
         case.updated_at = now
         schedule = [(deadline.id, deadline.due_at)]
         uow.after_commit(lambda: deps.scheduler.schedule(schedule))
