@@ -30,7 +30,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.sla
 
 stop:  # stops the embedded Redis that `make run` left running in instance/
-	$(BIN)/python -c "from engine import embedded_redis; embedded_redis.stop('instance')"
+	$(BIN)/python -c "from engine.store import embedded_redis; embedded_redis.stop('instance')"
 
 clean: stop
 	rm -rf $(VENV) instance

@@ -6,11 +6,14 @@ from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
-from engine import bootstrap, demo, deploy, holidays, importer
-from engine import db as database
+from engine import bootstrap
+from engine.cases import deploy
 from engine.config import Settings
 from engine.errors import GridflowError
-from engine.model import Base
+from engine.imports import demo, importer
+from engine.sla import holidays
+from engine.store import db as database
+from engine.store.model import Base
 from workflows import CATALOGUE
 
 db = SQLAlchemy(metadata=Base.metadata)

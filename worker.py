@@ -8,8 +8,9 @@ import threading
 
 from rq import SimpleWorker
 
-from engine import bootstrap, jobs
+from engine import bootstrap
 from engine.config import Settings
+from engine.deadlines import jobs
 from workflows import CATALOGUE
 
 log = logging.getLogger("gridflow.worker")

@@ -8,8 +8,9 @@ from marshmallow import Schema, fields, validate
 from api import errors
 from api.context import Blueprint, authenticate, body_limit, deps, user
 from api.schemas import Input
-from engine import holidays, importer
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
+from engine.imports import importer
+from engine.sla import holidays
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a city's grid polygons outgrow the app's 1 MB limit on requests
 FILENAMES = {"text/csv": "upload.csv", "application/geo+json": "upload.geojson", "application/json": "upload.json"}

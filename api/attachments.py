@@ -6,8 +6,9 @@ from flask.views import MethodView
 
 from api import errors, schemas
 from api.context import Blueprint, authenticate, deps, user
-from engine import attachments, filetypes
+from engine.cases import attachments
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, TooLarge
+from engine.store import filetypes
 
 FORM_OVERHEAD = 64 * 1024  # room in the request for the multipart framing and the other fields
 BINARY = {"schema": {"type": "string", "format": "binary"}}

@@ -6,8 +6,9 @@ from flask.views import MethodView
 
 from api import errors, schemas
 from api.context import Blueprint, authenticate, client_address, deps, user
-from engine import auth, views
 from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts
+from engine.people import auth
+from engine.read import views
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
 PUBLIC = {"auth.Token", "auth.Session"}

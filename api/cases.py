@@ -3,8 +3,9 @@ from flask.views import MethodView
 
 from api import errors, paging, schemas
 from api.context import Blueprint, authenticate, deps, user
-from engine import comments, search, services, views
+from engine.cases import comments, services
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
+from engine.read import search, views
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 blp.before_request(authenticate)

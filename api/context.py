@@ -17,9 +17,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import BadRequest
 
-from engine import auth
 from engine.deps import Deps
 from engine.errors import AuthenticationError
+from engine.people import auth
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 JSON_BODY_LIMIT = 64 * 1024  # the largest JSON request of this API is a few kilobytes

@@ -3,8 +3,8 @@ from flask.views import MethodView
 
 from api import errors, schemas
 from api.context import Blueprint, authenticate, deps
-from engine import views
 from engine.errors import AuthenticationError, NotFoundError
+from engine.read import views
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="Grids")
 blp.before_request(authenticate)

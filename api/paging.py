@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from engine.paging import Page
+from engine.read.paging import Page
 
 HEADERS = {
     "X-Next-Cursor": {"description": "pass as `cursor` for the next page; absent on the last page",

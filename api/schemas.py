@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from engine import attachments, filetypes
+from engine.cases import attachments
+from engine.store import filetypes
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL

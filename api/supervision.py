@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from api import errors
 from api.context import Blueprint, authenticate, deps, user
 from api.schemas import Input, LocalDateTime
-from engine import supervision
+from engine.cases import supervision
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision orders and notices")

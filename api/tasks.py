@@ -3,8 +3,9 @@ from flask.views import MethodView
 
 from api import errors, paging, schemas
 from api.context import Blueprint, authenticate, deps, user
-from engine import assignment, services, views
+from engine.cases import assignment, services
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
+from engine.read import views
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks")
 blp.before_request(authenticate)

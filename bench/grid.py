@@ -20,10 +20,12 @@ from shapely.geometry import shape
 from sqlalchemy import insert, select, text
 
 from bench.throughput import reset
-from engine import db, demo, nanan, views
 from engine.deps import Deps, NullScheduler
-from engine.geo import GridIndex
-from engine.model import Case, Department, Grid, ProcessVersion, Task, User
+from engine.imports import demo, nanan
+from engine.places.geo import GridIndex
+from engine.read import views
+from engine.store import db
+from engine.store.model import Case, Department, Grid, ProcessVersion, Task, User
 from workflows import CATALOGUE
 
 WEST, SOUTH, EAST, NORTH = nanan.BOX

@@ -26,11 +26,16 @@ from rq.job import Job
 from sqlalchemy import and_, bindparam, create_engine, func, insert, not_, select, text, update
 
 from bench.throughput import reset as schema_reset
-from engine import bootstrap, db, demo, embedded_redis, firing, runner, services, versions
+from engine import bootstrap
+from engine.cases import services
 from engine.config import Settings
+from engine.deadlines import firing
+from engine.deadlines.scheduler import RQScheduler
 from engine.deps import Deps, NullScheduler
-from engine.model import Case, Deadline, ProcessVersion, SlaClock, Task, TimelineEvent, User
-from engine.scheduler import RQScheduler
+from engine.imports import demo
+from engine.process import runner, versions
+from engine.store import db, embedded_redis
+from engine.store.model import Case, Deadline, ProcessVersion, SlaClock, Task, TimelineEvent, User
 from workflows import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,7 +296,7 @@ def with_workers(engine, reader, deps, conn, env, tmp, peak: dict, burst: list[i
 
 
 def sweep_cost(engine, small: int, large: int) -> None:
-    """engine.firing.due_deadlines with the same due set among `small`, then `large` open cases, after ANALYZE."""
+    """firing.due_deadlines with the same due set among `small`, then `large` open cases, after ANALYZE."""
     deps = reset(engine)
     now, due = deps.clock.now(), min(DUE_SET, small)
     with deps.uow() as uow:
@@ -299,7 +304,7 @@ def sweep_cost(engine, small: int, large: int) -> None:
         version = uow.session.execute(insert(ProcessVersion).values(process_id="dispute", content_hash="bench",
                                       files={}, deployed_at=now).returning(ProcessVersion.id)).scalar_one()
         uow.commit()
-    print(f"\nSweep: engine.firing.due_deadlines (LIMIT 1000) with {due} due deadlines; 7 pending per open case "
+    print(f"\nSweep: firing.due_deadlines (LIMIT 1000) with {due} due deadlines; 7 pending per open case "
           "(goal: the cost follows the due set, not the open set)")
     for first, last, gone in ((0, small, 0), (small, large, 0), (large, large, large)):
         for start in range(first, last, 5000):  # open cases, each with 7 deadlines due in the next hours to weeks
@@ -354,7 +359,7 @@ def main() -> None:
     peak = file_cases(deps, args.peak, args.kind)
     raw, engine_rate = floor(engine, deps, copy_cases(engine, templates, FLOOR, "F", args.kind))
     print(f"\nFloor, in this process, {FLOOR} copied cases: restore + advance + dump + UPDATE + commit {raw:.0f} "
-          f"firings/s ({1000 / raw:.1f} ms); for reference engine.firing.fire_deadline {engine_rate:.0f}/s "
+          f"firings/s ({1000 / raw:.1f} ms); for reference engine.deadlines.firing.fire_deadline {engine_rate:.0f}/s "
           f"({1000 / engine_rate:.1f} ms)")
     ceiling = raw_ceiling(url, engine, list(copy_cases(engine, templates, WORKERS * FLOOR, "C", args.kind)))
     print(f"  the same raw firings in {WORKERS} processes at once, {FLOOR} cases each: {ceiling:.0f} firings/s "

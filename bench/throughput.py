@@ -17,11 +17,16 @@ from pathlib import Path
 from sqlalchemy import Column, Integer, MetaData, Table, Text, func, select, text
 
 from app import create_app
-from engine import bootstrap, db, demo, embedded_redis, runner, services, specs, views
+from engine import bootstrap
+from engine.cases import services
 from engine.clock import SystemClock
 from engine.config import Settings
 from engine.deps import Deps, NullScheduler
-from engine.model import Base, Case, User
+from engine.imports import demo
+from engine.process import runner, specs
+from engine.read import views
+from engine.store import db, embedded_redis
+from engine.store.model import Base, Case, User
 from workflows import CATALOGUE
 
 WARMUP = 5
@@ -136,7 +141,7 @@ def http_ops(client, token_ms: list):
 
 
 def service_part(engine, n: int) -> dict:
-    """engine.services and engine.views on the real clock with a NullScheduler, from fresh tables."""
+    """engine.cases.services and engine.read.views on the real clock with a NullScheduler, from fresh tables."""
     reset(engine)
     deps = Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE, clock=SystemClock(),
                 scheduler=NullScheduler())

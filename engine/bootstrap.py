@@ -1,11 +1,12 @@
 """Builds the engine's dependencies from Settings; used by app.py, worker.py and the tests."""
 from datetime import time, timedelta
 
-from engine import db, embedded_redis, runner
-from engine.blobstore import BlobStore
 from engine.config import Settings
+from engine.deadlines.scheduler import RQScheduler, connect
 from engine.deps import Deps
-from engine.scheduler import RQScheduler, connect
+from engine.process import runner
+from engine.store import db, embedded_redis
+from engine.store.blobstore import BlobStore
 
 
 def redis_url(settings: Settings) -> str:

@@ -4,14 +4,14 @@ from datetime import timedelta
 
 from sqlalchemy.orm import sessionmaker
 
-from engine.blobstore import BlobStore
-from engine.catalogue import CaseType
 from engine.clock import SystemClock
 from engine.config import MB, ROOT
-from engine.geo import GridLocator
-from engine.sla import OFFICE_HOURS
-from engine.specs import SpecCache
-from engine.unit_of_work import UnitOfWork
+from engine.places.geo import GridLocator
+from engine.process.catalogue import CaseType
+from engine.process.specs import SpecCache
+from engine.sla.calendar import OFFICE_HOURS
+from engine.store.blobstore import BlobStore
+from engine.store.unit_of_work import UnitOfWork
 
 
 class NullScheduler:

@@ -8,10 +8,14 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from engine import auth, bootstrap, db, demo, embedded_redis, runner
+from engine import bootstrap
 from engine.clock import SystemClock
 from engine.config import Settings
-from engine.model import Base, Grid
+from engine.imports import demo
+from engine.people import auth
+from engine.process import runner
+from engine.store import db, embedded_redis
+from engine.store.model import Base, Grid
 from tests.fakes import FakeClock, FakeScheduler
 from tests.helpers import user_id
 from workflows import CATALOGUE

@@ -1,7 +1,7 @@
 """Small helpers shared by tests: find demo users and open tasks."""
 from sqlalchemy import select
 
-from engine.model import Deadline, Task, User
+from engine.store.model import Deadline, Task, User
 
 
 def user_id(deps, username: str) -> int:

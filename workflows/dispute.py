@@ -1,6 +1,6 @@
 """矛盾纠纷 dispute: grid mediation first, then the village committee, then the town judicial office;
 violence or threats go to the police at once through the closed loop."""
-from engine.catalogue import CaseType, FormField
+from engine.process.catalogue import CaseType, FormField
 from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
 
 RISKS = ("low", "medium", "high")

@@ -1,5 +1,5 @@
 """Case types that share the general process (bpmn/general/), told apart by the routing table's rows."""
-from engine.catalogue import CaseType
+from engine.process.catalogue import CaseType
 from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
 
 

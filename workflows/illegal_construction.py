@@ -1,5 +1,5 @@
 """两违 illegal construction: on-site check, stop-work order, penalty, then dispatch for demolition."""
-from engine.catalogue import CaseType, FormField
+from engine.process.catalogue import CaseType, FormField
 from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
 
 ILLEGAL_CONSTRUCTION = CaseType(

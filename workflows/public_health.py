@@ -1,5 +1,5 @@
 """公共卫生 public-health risk: village doctor triage; clusters and fevers to the CDC at once."""
-from engine.catalogue import CaseType, FormField
+from engine.process.catalogue import CaseType, FormField
 from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
 
 PUBLIC_HEALTH = CaseType(

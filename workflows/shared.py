@@ -1,5 +1,5 @@
 """Forms of the shared closed loop (bpmn/shared/) that every case type runs after its own front part."""
-from engine.catalogue import FormField
+from engine.process.catalogue import FormField
 
 DEPARTMENT_KINDS = ("police", "market", "judicial", "health", "natural_resources", "urban_management",
                     "environment", "work_safety", "petitions", "cdc", "mediation")

@@ -5,7 +5,7 @@ import math
 
 from sqlalchemy import func, select
 
-from engine.model import Grid
+from engine.store.model import Grid
 
 URL = "/api/v1/admin/imports/grids"
 GRIDS_CSV = "code,name,level,parent_code\n350583106202,新村,2,350583106\n".encode()

@@ -1,5 +1,6 @@
 """Signing in with a password, tokens, the browser session, and throttled guessing."""
-from engine import auth, demo
+from engine.imports import demo
+from engine.people import auth
 
 
 def sign_in(client, username, password=demo.DEMO_PASSWORD, **extra):

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import api
-from engine import demo
+from engine.imports import demo
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 FUZZ = settings(

@@ -5,8 +5,8 @@ import pytest
 from shapely.geometry import shape
 from sqlalchemy import select
 
-from engine import demo
-from engine.model import Grid
+from engine.imports import demo
+from engine.store.model import Grid
 
 UNIT, NEIGHBOUR = "350583106201-06-01", "350583106201-06-02"
 

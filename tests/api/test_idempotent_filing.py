@@ -3,8 +3,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from engine import services
-from engine.model import Case
+from engine.cases import services
+from engine.store.model import Case
 from tests.helpers import user_id
 
 CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "low"}

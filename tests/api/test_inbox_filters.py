@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from engine.model import Task
+from engine.store.model import Task
 from tests.api_client import at_town_judicial_office, file, task_id, walk
 
 SHANGHAI_TUESDAY_0930 = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine import firing
-from engine.model import Deadline
+from engine.deadlines import firing
+from engine.store.model import Deadline
 
 CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "medium"}
 

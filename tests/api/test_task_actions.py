@@ -10,8 +10,9 @@ from flask import Flask
 from sqlalchemy import update
 
 from api import context, errors
-from engine import auth, demo
-from engine.model import User
+from engine.imports import demo
+from engine.people import auth
+from engine.store.model import User
 from tests.api_client import assert_error
 
 DISPUTE = {"type": "dispute", "title": "邻里纠纷", "severity": "low"}

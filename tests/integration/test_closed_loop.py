@@ -7,9 +7,9 @@ liaison is named after its code (`350583106_work_safety`).
 import pytest
 from sqlalchemy import select
 
-from engine import services
+from engine.cases import services
 from engine.errors import ConflictError, PermissionDenied
-from engine.model import Case, Department, Grid, Task, TimelineEvent
+from engine.store.model import Case, Department, Grid, Task, TimelineEvent
 from tests.helpers import user_id
 
 LIAISON = "350583106_{}".format

@@ -2,7 +2,7 @@
 import threading
 from functools import partial
 
-from engine import services
+from engine.cases import services
 from engine.errors import ConflictError
 from tests.helpers import open_task, user_id
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import deploy, services
-from engine.catalogue import CaseType, FormField
-from engine.model import Case, ProcessVersion, TimelineEvent
+from engine.cases import deploy, services
+from engine.process.catalogue import CaseType, FormField
+from engine.store.model import Case, ProcessVersion, TimelineEvent
 from tests.helpers import open_task, user_id
 
 TINY = Path(__file__).resolve().parents[1] / "workflow" / "fixtures" / "tiny.bpmn"

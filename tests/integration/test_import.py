@@ -4,9 +4,10 @@ import json
 import pytest
 from sqlalchemy import event, select
 
-from engine import auth, importer
 from engine.errors import ValidationError
-from engine.model import Department, Grid, User
+from engine.imports import importer
+from engine.people import auth
+from engine.store.model import Department, Grid, User
 
 VILLAGE = "350583106201"
 GRID_06 = "350583106201-06"

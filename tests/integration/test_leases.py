@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from engine import firing, jobs, services
-from engine.model import Case, Deadline, TimelineEvent
+from engine.cases import services
+from engine.deadlines import firing, jobs
+from engine.store.model import Case, Deadline, TimelineEvent
 from tests.helpers import user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")

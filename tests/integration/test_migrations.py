@@ -2,7 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from engine.model import Base
+from engine.store.model import Base
 
 
 def test_the_migrated_schema_matches_the_models(clean_db):

@@ -4,9 +4,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import firing, services, timeline
+from engine.cases import services
+from engine.deadlines import firing
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
-from engine.model import Case, Deadline, Grid, Task, TimelineEvent
+from engine.store import timeline
+from engine.store.model import Case, Deadline, Grid, Task, TimelineEvent
 from tests.helpers import open_task, timer_deadline, user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", description="楼上装修噪音", severity="medium")

@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from engine import firing, services
-from engine.model import Case, Deadline, Grid, Notification, SlaClock, SupervisionOrder, Task, TimelineEvent, User
+from engine.cases import services
+from engine.deadlines import firing
+from engine.store.model import Case, Deadline, Grid, Notification, SlaClock, SupervisionOrder, Task, TimelineEvent, User
 from tests.helpers import open_task, user_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -201,7 +202,7 @@ def test_workers_racing_for_one_breach_escalate_once(deps, clock, workers):
 
 
 def test_a_worker_that_dies_half_way_through_a_firing_leaves_it_to_fire_once_later(deps, clock, monkeypatch):
-    from engine import alarms
+    from engine.deadlines import alarms
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
     [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]

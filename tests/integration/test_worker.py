@@ -6,9 +6,10 @@ from pathlib import Path
 import redis
 from sqlalchemy import select
 
-from engine import firing, services
-from engine.model import Deadline, TimelineEvent
-from engine.scheduler import RQScheduler
+from engine.cases import services
+from engine.deadlines import firing
+from engine.deadlines.scheduler import RQScheduler
+from engine.store.model import Deadline, TimelineEvent
 from tests.helpers import timer_deadline, user_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,7 @@ def test_a_job_woken_before_the_due_time_does_not_fire(deps, clock):
 
 def test_the_worker_fires_an_overdue_breach_once_with_a_supervision_order(deps, clock, redis_url, settings,
                                                                           start_worker):
-    from engine.model import SupervisionOrder
+    from engine.store.model import SupervisionOrder
     deps.scheduler = RQScheduler(redis.Redis.from_url(redis_url), settings.queue_name)
     clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday 09:00 in Shanghai, long past
     case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)

@@ -7,8 +7,8 @@ import pytest
 import redis
 from sqlalchemy import func, select, text
 
-from engine.model import Case, Deadline, SupervisionOrder, TimelineEvent
-from engine.scheduler import RQScheduler
+from engine.deadlines.scheduler import RQScheduler
+from engine.store.model import Case, Deadline, SupervisionOrder, TimelineEvent
 from tests.integration.test_leases import file_overdue
 
 FAST = {"GRIDFLOW_LEASE_SECONDS": "2", "GRIDFLOW_SWEEP_SECONDS": "1"}

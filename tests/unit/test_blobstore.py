@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from engine.blobstore import BlobCorrupted, BlobStore
+from engine.store.blobstore import BlobCorrupted, BlobStore
 
 
 def test_bytes_are_stored_under_their_hash_and_read_back(tmp_path):

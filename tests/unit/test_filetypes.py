@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from engine import filetypes
+from engine.store import filetypes
 
 
 def ooxml(*names: str) -> bytes:

@@ -2,7 +2,7 @@
 import pytest
 from shapely.geometry import box
 
-from engine.geo import GridIndex
+from engine.places.geo import GridIndex
 
 # A town split into two villages, the west one split into two unit grids along lng 118.2.
 GRIDS = [

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.strtree import STRtree
 
-from engine import nanan
+from engine.imports import nanan
 
 KINDS = {"police", "market", "judicial", "health", "natural_resources", "urban_management", "environment",
          "work_safety", "petitions"}

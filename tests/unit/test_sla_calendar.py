@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.sla import MAKE_UP_DAY, UNITS, BusinessCalendar
+from engine.sla.calendar import MAKE_UP_DAY, UNITS, BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_2027 = "no official holiday calendar for 2027: weekends and overrides only"

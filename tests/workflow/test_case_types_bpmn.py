@@ -1,7 +1,7 @@
 """Proves the case types with a front part of their own on SpiffWorkflow 3.2.0: 两违 illegal construction
 (bpmn/illegal_construction/), 公共卫生 public health (bpmn/public_health/) and, for what they share, 矛盾纠纷 dispute
 (bpmn/dispute/, whose own paths are in test_dispute_bpmn.py). Each type is parsed with all of bpmn/shared/ (the
-closed loop it calls) and driven through engine.specs and engine.runner as the host drives them.
+closed loop it calls) and driven through engine.process.specs and engine.process.runner as the host drives them.
 
 Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
 """
@@ -10,8 +10,8 @@ from uuid import UUID
 
 import pytest
 
-from engine import runner, specs
 from engine.errors import ConflictError
+from engine.process import runner, specs
 
 BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
 PROCESSES = {"illegal_construction": "illegal_construction", "public_health": "public_health", "dispute": "dispute"}

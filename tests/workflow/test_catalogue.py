@@ -2,7 +2,7 @@
 import pytest
 from lxml import etree
 
-from engine import specs
+from engine.process import specs
 from workflows import CATALOGUE
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}

@@ -1,5 +1,6 @@
 """Proves bpmn/general/general_case.bpmn with the shared closed loop (bpmn/shared/: closed_loop.bpmn, escalate.bpmn,
-routing.dmn) on SpiffWorkflow 3.2.0, driven through engine.specs and engine.runner as the host drives them.
+routing.dmn) on SpiffWorkflow 3.2.0, driven through
+engine.process.specs and engine.process.runner as the host drives them.
 
 Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
 """
@@ -9,8 +10,8 @@ from uuid import UUID
 import pytest
 from lxml import etree
 
-from engine import runner, specs
 from engine.errors import ConflictError
+from engine.process import runner, specs
 from tests.workflow.test_diagrams import NS, _tree
 
 BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"

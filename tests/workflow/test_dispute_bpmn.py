@@ -1,6 +1,6 @@
 """Proves bpmn/dispute/dispute.bpmn + dispute.dmn (矛盾纠纷: grid → village → town mediation, violence → police at
 once through the shared closed loop) on SpiffWorkflow 3.2.0, parsed with all of bpmn/shared/ and driven through
-engine.specs and engine.runner as the host drives them.
+engine.process.specs and engine.process.runner as the host drives them.
 
 Every path runs twice: in memory, and with runner.dump/runner.restore before every step. Withdrawal and the
 invalid/duplicate registrations, shared with the other case types, are in test_case_types_bpmn.py.
@@ -22,10 +22,10 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, CallActivity, ScriptTask, UserTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import runner, specs
 from engine.clock import SystemClock
 from engine.errors import ConflictError
-from engine.specs import add_dmn_decisions
+from engine.process import runner, specs
+from engine.process.specs import add_dmn_decisions
 from tests.fakes import FakeClock
 
 BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
@@ -180,7 +180,7 @@ ESCALATION = {"reason": "双方情绪激动，网格调解难以推进", "by": "
 
 
 def breach(reason, deadline=41):
-    """The SLA clock's payload (engine/firing.py: the breached deadline's id)."""
+    """The SLA clock's payload (engine/deadlines/firing.py: the breached deadline's id)."""
     return {"reason": reason, "by": "system", "deadline": deadline}
 
 

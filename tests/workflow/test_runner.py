@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import runner, specs
 from engine.clock import SystemClock
 from engine.errors import ConflictError, ProcessError
+from engine.process import runner, specs
 from tests.fakes import FakeClock
 
 TINY = {"tiny.bpmn": (Path(__file__).parent / "fixtures" / "tiny.bpmn").read_text()}

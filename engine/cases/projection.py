@@ -1,0 +1,168 @@
+"""After every engine run: bring a case's tasks, deadlines, status and responsible grid up to date."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.places import grid as grids
+from engine.process.catalogue import CaseType
+from engine.process.runner import ReadyTask, Step
+from engine.sla import clocks
+from engine.store import timeline
+from engine.store.model import Case, Deadline, Grid, Task, User
+
+OPEN = ("open", "claimed")
+COUNTERS = ("returns", "reworks", "extensions", "escalations", "dissatisfied")
+# With tasks open in parallel, the case shows the stage furthest from done.
+STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediating", "dispatching", "escalated",
+          "extension_review", "suspension_review", "suspended", "handling", "verifying", "follow_up")
+
+
+def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
+           scheduled: tuple = ()) -> None:
+    """Project the engine run, commit, and after the commit hand every new deadline to the scheduler."""
+    project(deps, uow, case, spec, step, now, actor, filing, scheduled)
+    uow.commit()
+
+
+def project(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
+            scheduled: tuple = ()) -> None:
+    """Project the engine run; once the unit of work commits, its new deadlines go to the scheduler."""
+    created = [*apply_step(uow.session, case, deps.catalogue[case.type], step, now, actor, spec,
+                           clocks.calendar(uow.session, deps), filing, deps.warn_at), *scheduled]
+    schedule = [(d.id, d.due_at) for d in created]
+    if schedule:
+        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
+
+
+def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
+               actor: User | None, spec, cal, filing: bool = False, warn_at=clocks.WARN_AT) -> list[Deadline]:
+    """Project `step` onto the case's rows; returns the deadlines that need scheduling.
+
+    The first tasks of a new case set its responsible grid quietly; later moves go on the timeline with
+    the task that caused them, as `escalated` when the process counted an escalation in the same run.
+    """
+    with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
+        timers = _apply(session, case, case_type, step, now, actor, filing)
+        return timers + clocks.sync(session, spec, case, step.happened, now, cal, warn_at)
+
+
+def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:
+    case_grid = session.get(Grid, case.grid_id)
+    _record_happenings(session, case, step, now, actor)
+    opened = _sync_tasks(session, case, case_grid, step.ready, now)
+    if step.completed:
+        case.status = case_type.outcomes.get(step.outcome, "closed")
+        case.outcome = step.outcome
+        case.closed_at = now
+        timeline.append(session, case.id, now, actor, "closed", reason=step.outcome,
+                        payload={"status": case.status, "outcome": step.outcome})
+    elif step.ready:
+        stages = [r.properties.get("stage") or case_type.stages.get(r.name, "handling") for r in step.ready]
+        case.status = min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+    if opened and filing:
+        scope = session.get(Grid, opened[0].grid_id)
+        case.responsible_grid_id, case.responsible_level = scope.id, scope.level
+    elif opened:
+        escalation = next((h for h in step.happened if h.get("counter") == "escalations"), None)
+        _move_responsibility(session, case, opened[0], now, escalation, actor)
+    case.updated_at = now
+    return _sync_timers(session, case, step, now)
+
+
+def _record_happenings(session, case, step, now, actor):
+    """What the process did on its own in this run, attributed to whoever set it going."""
+    for happening in step.happened:
+        if happening.get("counter") in COUNTERS:
+            setattr(case, happening["counter"], getattr(case, happening["counter"]) + 1)
+        if "timeline" in happening:
+            reason = happening.get("reason") or happening.get("title")
+            timeline.append(session, case.id, now, actor, happening["timeline"], reason=str(reason),
+                            payload=_plain(happening))
+
+
+def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
+    existing = {t.id: t for t in session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN))) if t.status in OPEN}
+    ready_ids = {r.id for r in ready}
+    for r in ready:
+        if r.id in existing:
+            existing[r.id].title = r.title  # a migrated version may rename a waiting task
+    for task in existing.values():
+        if task.id not in ready_ids:
+            task.status = "cancelled"
+            task.completed_at = now
+            timeline.append(session, case.id, now, None, "task_cancelled", task_id=task.id,
+                            payload={"task": task.name, "title": task.title})
+    return [_open_task(session, case, case_grid, r, now) for r in ready if r.id not in existing]
+
+
+def _open_task(session, case, case_grid, ready: ReadyTask, now) -> Task:
+    props = ready.properties
+    department = None
+    if props.get("department"):
+        department = grids.department_for(session, props["department"], case_grid)
+    if "scope_level" in props:
+        scope = grids.ancestor_at(session, case_grid, int(props["scope_level"]))
+    elif department is not None:  # a department's task sits at its jurisdiction
+        scope = session.get(Grid, department.grid_id)
+    else:
+        scope = case_grid
+    assignee = case.reporter_id if props.get("assign") == "reporter" else None
+    task = Task(
+        id=ready.id, case_id=case.id, name=ready.name, title=ready.title, lane=ready.lane,
+        candidate_role=props.get("role", "admin"), department_kind=props.get("department"),
+        department_id=department.id if department else None, grid_id=scope.id,
+        assignee_id=assignee, status="claimed" if assignee else "open", created_at=now,
+        claimed_at=now if assignee else None,
+    )
+    session.add(task)
+    timeline.append(session, case.id, now, None, "task_opened", task_id=task.id, payload={
+        "task": task.name, "title": task.title, "grid": scope.code, "role": task.candidate_role,
+        "department": department.code if department else None, "assignee_id": assignee,
+    })
+    return task
+
+
+def _plain(happening: dict) -> dict:
+    """The happening as timeline payload: JSON values only."""
+    return {k: v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
+            for k, v in happening.items()}
+
+
+def _move_responsibility(session, case, task: Task, now, escalation: dict | None, actor):
+    """The case is now the business of the grid where its newest task sits; an escalation says so, with its
+    reason, in the name of whoever escalated (the system when the SLA clock did)."""
+    escalating = escalation is not None
+    scope = session.get(Grid, task.grid_id)
+    if scope.id == case.responsible_grid_id:
+        return
+    before = session.get(Grid, case.responsible_grid_id)
+    kind = "escalated" if escalating and scope.level < before.level else "responsibility_moved"
+    case.responsible_grid_id, case.responsible_level = scope.id, scope.level
+    moved = {"from_grid": before.code, "from_level": before.level, "to_grid": scope.code, "to_level": scope.level}
+    reason = (escalation or {}).get("reason") if kind == "escalated" else None
+    timeline.append(session, case.id, now, actor if escalating else None, kind, task_id=task.id,
+                    reason=str(reason) if reason else task.title, payload=moved)
+
+
+def _sync_timers(session, case, step: Step, now) -> list[Deadline]:
+    pending = {d.key: d for d in session.scalars(select(Deadline).where(
+        Deadline.case_id == case.id, Deadline.kind == "timer",
+        Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None)))}
+    wanted = {f"timer:{t.task_id}": t for t in step.timers}
+    for key, deadline in pending.items():
+        if key not in wanted:
+            deadline.cancelled_at = now
+    created = []
+    for key, timer in wanted.items():
+        if key in pending:
+            pending[key].due_at = timer.due_at
+            continue
+        deadline = Deadline(case_id=case.id, task_id=timer.task_id, key=key, kind="timer",
+                            name=timer.name, due_at=timer.due_at)
+        session.add(deadline)
+        created.append(deadline)
+    if created:
+        session.flush()  # the scheduler needs their ids
+    return created

@@ -1,0 +1,57 @@
+"""The only RQ user: Redis is the alarm clock for deadlines that the database holds."""
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+
+import redis
+from rq import Queue, Worker
+
+log = logging.getLogger(__name__)
+
+FIRE_DUE = "engine.deadlines.jobs.fire_due"
+DRAIN = "engine.deadlines.jobs.drain"
+KEEP = {"result_ttl": 60, "failure_ttl": 86400, "job_timeout": 600}  # jobs hand on a backlog after 30 s
+
+
+class RQScheduler:
+    """One job per second in which deadlines fall due, under a deterministic id; helpers for a backlog."""
+
+    def __init__(self, connection: redis.Redis, queue_name: str):
+        self.queue = Queue(queue_name, connection=connection)
+
+    def job_id(self, second: int) -> str:
+        return f"due-{re.sub(r'[^A-Za-z0-9_-]', '_', self.queue.name)}-{second}"
+
+    def schedule(self, deadlines: list[tuple[int, datetime]]) -> None:
+        """Wake a worker at each second holding a due time; a second already scheduled is not doubled."""
+        seconds = sorted({int(due_at.timestamp()) for _, due_at in deadlines})
+        try:
+            for second in seconds:
+                self.queue.enqueue_at(datetime.fromtimestamp(second, UTC), FIRE_DUE, second,
+                                      job_id=self.job_id(second), **KEEP)
+        except redis.RedisError:
+            log.warning("Redis unreachable: %d deadline(s) left for the sweep", len(deadlines))
+
+    def schedule_again(self, second: int, due_at: datetime) -> None:
+        """A job woken long before its time comes back then, under an id of its own (its own id is running)."""
+        self.queue.enqueue_at(due_at.astimezone(UTC), FIRE_DUE, second,
+                              job_id=f"{self.job_id(second)}-{uuid.uuid4().hex[:8]}", **KEEP)
+
+    def fire_now(self, due_at: datetime) -> None:
+        """Wake a worker now for everything due by `due_at` (the sweep's catch-up)."""
+        second = int(due_at.timestamp())
+        self.queue.enqueue(FIRE_DUE, second, job_id=f"{self.job_id(second)}-sweep", **KEEP)
+
+    def drain_later(self) -> None:
+        """A job that drained for its time slice hands the rest of the backlog to a fresh job."""
+        self.queue.enqueue(DRAIN, **KEEP)
+
+    def ask_for_help(self) -> None:
+        """A backlog: one drain job for every other worker listening on this queue."""
+        for _ in range(max(Worker.count(queue=self.queue) - 1, 0)):
+            self.queue.enqueue(DRAIN, **KEEP)
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)

@@ -1,0 +1,1 @@
+"""Who people are and what they may see and do: sign-in, tokens, scopes by grid and department."""

@@ -1,0 +1,1 @@
+"""Read queries: a case as shown, task inboxes and case search, paged by cursor."""

@@ -1,0 +1,126 @@
+"""Filters for task inboxes, and case search, within what the user may see; both page by cursor.
+
+A filter value that names nothing (a grid, department, case type or user that does not exist) is refused as
+a ValidationError naming the filter, rather than answering an empty list that looks like "nothing to do".
+The grid filter means where the matter is: the case's grid (where it was reported) lies in that subtree.
+"""
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from engine.cases.projection import STAGES
+from engine.deps import Deps
+from engine.errors import ValidationError
+from engine.people import access
+from engine.read.paging import Page, Sort
+from engine.store.model import Case, Department, Grid, Task, User
+
+OPEN_TASK = ("open", "claimed")
+TASK_SORTS = {
+    "due": Sort("tasks:due", (Task.due_at, Task.created_at, Task.id), ("due_at", "created_at", "id"),
+                nulls_last=True),
+    "created": Sort("tasks:created", (Task.created_at, Task.id), ("created_at", "id")),
+    "-created": Sort("tasks:-created", (Task.created_at, Task.id), ("created_at", "id"), descending=True),
+}
+CASE_SORTS = {
+    "-created": Sort("cases:-created", (Case.created_at, Case.id), ("created_at", "id"), descending=True),
+    "created": Sort("cases:created", (Case.created_at, Case.id), ("created_at", "id")),
+}
+
+
+def task_filters(deps: Deps, session, *, type: str | None = None, grid: str | None = None,
+                 department: str | None = None, severity: str | None = None, due_before: datetime | None = None,
+                 breached: bool | None = None) -> list:
+    """WHERE clauses over Task (joined to its Case) for the inbox filters that were given."""
+    clauses = _case_filters(deps, session, type=type, grid=grid, severity=severity)
+    if department is not None:
+        department_id = session.scalar(select(Department.id).where(Department.code == department))
+        if department_id is None:
+            raise _unknown("department", f"no department with code {department!r}")
+        clauses.append(Task.department_id == department_id)
+    if due_before is not None:
+        clauses.append(Task.due_at < due_before)
+    if breached is not None:
+        now = deps.clock.now()
+        clauses.append(Task.due_at < now if breached else (Task.due_at.is_(None) | (Task.due_at >= now)))
+    return clauses
+
+
+def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created", cursor: str | None = None,
+               number: str | None = None, q: str | None = None, reporter: str | None = None,
+               status: str | None = None, filed_from: datetime | None = None, filed_to: datetime | None = None,
+               open: bool | None = None, **case_filters) -> Page:
+    """Cases the user may see that match every filter given, newest first unless `sort` says otherwise."""
+    order = CASE_SORTS[sort]
+    with deps.uow() as uow:
+        session = uow.session
+        where = [access.visible_cases(session, user), *_case_filters(deps, session, **case_filters)]
+        if number is not None:
+            where.append(Case.number.startswith(number, autoescape=True))
+        if q is not None:
+            where.append(Case.title.icontains(q, autoescape=True) | Case.description.icontains(q, autoescape=True))
+        if reporter is not None:
+            reporter_id = session.scalar(select(User.id).where(User.username == reporter))
+            if reporter_id is None:
+                raise _unknown("reporter", f"no user named {reporter!r}")
+            where.append(Case.reporter_id == reporter_id)
+        if status is not None:
+            known = {"reported", *STAGES, *(s for t in deps.catalogue.values() for s in t.outcomes.values())}
+            if status not in known:
+                raise _unknown("status", f"no case status {status!r}; one of {', '.join(sorted(known))}")
+            where.append(Case.status == status)
+        if filed_from is not None:
+            where.append(Case.created_at >= filed_from)
+        if filed_to is not None:
+            where.append(Case.created_at < filed_to)
+        if open is not None:
+            where.append(Case.closed_at.is_(None) if open else Case.closed_at.is_not(None))
+        if cursor:
+            where.append(order.after(order.read(cursor)))
+        rows = _case_summaries(session, where, order, limit + 1)
+    return page(rows, order, limit)
+
+
+def page(rows: list[dict], order: Sort, limit: int) -> Page:
+    """The first `limit` rows of `rows` (read with one extra to learn whether another page follows)."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    return Page(rows[:limit], order.cursor(rows[limit - 1]))
+
+
+def _case_filters(deps: Deps, session, *, type: str | None = None, grid: str | None = None,
+                  severity: str | None = None) -> list:
+    """WHERE clauses over Case shared by task inboxes and case search."""
+    clauses = []
+    if type is not None:
+        if type not in deps.catalogue:
+            raise _unknown("type", f"no case type {type!r}")
+        clauses.append(Case.type == type)
+    if grid is not None:
+        path = session.scalar(select(Grid.path).where(Grid.code == grid))
+        if path is None:
+            raise _unknown("grid", f"no grid with code {grid!r}")
+        clauses.append(Case.grid_id.in_(access.subtree_ids(session, path)))
+    if severity is not None:
+        clauses.append(Case.severity == severity)
+    return clauses
+
+
+def _case_summaries(session, where: list, order: Sort, limit: int) -> list[dict]:
+    place, responsible, reporter = aliased(Grid), aliased(Grid), aliased(User)
+    next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.status.in_(OPEN_TASK))
+                .scalar_subquery())
+    query = (select(Case.id, Case.number, Case.type, Case.title, Case.severity, Case.status, Case.outcome,
+                    place.code.label("grid_code"), place.name.label("grid_name"),
+                    responsible.code.label("responsible_grid_code"), Case.responsible_level,
+                    reporter.username.label("reporter"), Case.created_at, Case.closed_at,
+                    next_due.label("next_due_at"))
+             .join(place, place.id == Case.grid_id).join(responsible, responsible.id == Case.responsible_grid_id)
+             .join(reporter, reporter.id == Case.reporter_id)
+             .where(*where).order_by(*order.order_by()).limit(limit))
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def _unknown(field: str, message: str) -> ValidationError:
+    return ValidationError(message, {field: [message[:1].upper() + message[1:] + "."]})

@@ -1,0 +1,179 @@
+"""Read queries for the API: a case with its tasks and timeline, and task inboxes, within scope."""
+import json
+from dataclasses import asdict
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from engine.cases import assignment
+from engine.deps import Deps
+from engine.errors import NotFoundError
+from engine.people import access
+from engine.places import grid as grids
+from engine.process.catalogue import FormField
+from engine.read import search
+from engine.read.paging import Page
+from engine.store import timeline as timeline_module
+from engine.store.model import Case, Department, Grid, SlaClock, Task, TimelineEvent, User
+
+
+def case_detail(deps: Deps, user: User, case_id: int) -> dict:
+    """A case as its viewer may see it: fields, open tasks and the whole timeline."""
+    with deps.uow() as uow:
+        session = uow.session
+        case = access.load_visible_case(session, user, case_id)
+        place, responsible = session.get(Grid, case.grid_id), session.get(Grid, case.responsible_grid_id)
+        tasks = _tasks(deps, session, (Task.case_id == case.id) & Task.status.in_(("open", "claimed")))
+        events = session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case.id)
+                                 .order_by(TimelineEvent.seq))
+        return {
+            "id": case.id, "number": case.number, "type": case.type, "title": case.title,
+            "description": case.description, "severity": case.severity, "status": case.status,
+            "outcome": case.outcome, "grid_code": place.code, "grid_name": place.name,
+            "responsible_grid_code": responsible.code, "responsible_level": case.responsible_level,
+            "reporter": session.get(User, case.reporter_id).username,
+            "location": {"lat": case.lat, "lng": case.lng} if case.lat is not None else None,
+            "created_at": case.created_at, "updated_at": case.updated_at, "closed_at": case.closed_at,
+            "subcategory": case.subcategory,
+            "counters": {"returns": case.returns, "reworks": case.reworks, "extensions": case.extensions,
+                         "escalations": case.escalations, "dissatisfied": case.dissatisfied},
+            "tasks": tasks,
+            "clocks": [_clock(c) for c in session.scalars(
+                select(SlaClock).where(SlaClock.case_id == case.id).order_by(SlaClock.id))],
+            "timeline": [_event(e) for e in events],
+        }
+
+
+INBOX_SCOPES = ("inbox", "mine", "offered", "visible")
+
+
+def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | None = None, limit: int = 50,
+               sort: str = "due", cursor: str | None = None, **filters) -> Page:
+    """One page of tasks by scope: inbox (assigned to me or open for me to claim), mine (assigned to me),
+    offered (open for me to claim), visible (every task on cases I may see); narrowed by `filters`
+    (search.task_filters) and sorted overdue first (search.TASK_SORTS) unless `sort` says otherwise."""
+    order = search.TASK_SORTS[sort]
+    with deps.uow() as uow:
+        session = uow.session
+        where = {
+            "inbox": lambda: (Task.assignee_id == user.id) | access.offered_tasks(session, user),
+            "mine": lambda: Task.assignee_id == user.id,
+            "offered": lambda: access.offered_tasks(session, user),
+            "visible": lambda: access.visible_tasks(session, user),
+        }[scope]()
+        if status:
+            where = where & (Task.status == status)
+        else:
+            where = where & Task.status.in_(("open", "claimed"))
+        where = and_(where, *search.task_filters(deps, session, **filters))
+        if cursor:
+            where = where & order.after(order.read(cursor))
+        return search.page(_tasks(deps, session, where, limit + 1, order.order_by()), order, limit)
+
+
+def task_detail(deps: Deps, user: User, task_id: str) -> dict:
+    """One task the user may see, with what they may do with it now."""
+    with deps.uow() as uow:
+        found = _tasks(deps, uow.session, (Task.id == task_id) & access.visible_tasks(uow.session, user))
+        if not found:
+            raise NotFoundError(f"task {task_id} not found")
+        return {**found[0], "actions": assignment.task_actions(uow.session, user, uow.session.get(Task, task_id))}
+
+
+def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:
+    assignee = aliased(User)
+    query = (select(Task, Case.number, Case.type, Grid.code, Department.code, assignee.username)
+             .join(Case, Case.id == Task.case_id).join(Grid, Grid.id == Task.grid_id)
+             .outerjoin(Department, Department.id == Task.department_id)
+             .outerjoin(assignee, assignee.id == Task.assignee_id)
+             .where(where).order_by(*order_by))
+    if limit:
+        query = query.limit(limit)
+    return [
+        {"id": t.id, "case_id": t.case_id, "case_number": number, "name": t.name, "title": t.title,
+         "lane": t.lane, "role": t.candidate_role, "grid_code": grid_code, "department_code": dept,
+         "assignee": username, "status": t.status, "created_at": t.created_at,
+         "claimed_at": t.claimed_at, "completed_at": t.completed_at, "due_at": t.due_at,
+         "form": [_field(f) for f in deps.catalogue[case_type].form(t.name)]}
+        for t, number, case_type, grid_code, dept, username in session.execute(query)
+    ]
+
+
+def _field(f: FormField) -> dict:
+    condition = {"field": f.required_when[0], "values": list(f.required_when[1])} if f.required_when else None
+    return {**asdict(f), "required_when": condition}
+
+
+def _clock(c: SlaClock) -> dict:
+    state = "stopped" if c.stopped_at else "paused" if c.paused_at else "breached" if c.breached_at else "running"
+    return {"step": c.step, "policy": c.policy, "amount": c.amount, "unit": c.unit, "state": state,
+            "started_at": c.started_at, "due_at": c.due_at, "breached_at": c.breached_at,
+            "stopped_at": c.stopped_at, "explanation": c.explanation}
+
+
+def _event(e: TimelineEvent) -> dict:
+    return {"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
+            "reason": e.reason, "payload": e.payload, "hash": e.hash}
+
+
+def user_profile(deps: Deps, user_id: int) -> dict:
+    """A user's name, role, grid and department."""
+    with deps.uow() as uow:
+        session = uow.session
+        u = session.get(User, user_id)
+        grid = session.get(Grid, u.grid_id) if u.grid_id else None
+        department = session.get(Department, u.department_id) if u.department_id else None
+        return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+                "grid_code": grid.code if grid else None, "grid_name": grid.name if grid else None,
+                "department_code": department.code if department else None,
+                "department_name": department.name if department else None}
+
+
+def grid_detail(deps: Deps, code: str) -> dict:
+    """One grid with its parent, path, leader and polygon."""
+    with deps.uow() as uow:
+        session = uow.session
+        grid = grids.by_code(session, code)
+        leader = session.get(User, grid.leader_id) if grid.leader_id else None
+        parent = session.get(Grid, grid.parent_id) if grid.parent_id else None
+        return {**_grid(grid), "parent_code": parent.code if parent else None,
+                "ancestors": grids.path_codes(grid)[:-1],
+                "leader": leader.username if leader else None,
+                "polygon": json.loads(grid.polygon) if grid.polygon else None}
+
+
+def grid_children(deps: Deps, parent_code: str | None) -> list[dict]:
+    """The grids under `parent_code` (or the top grids), for pickers, with how many children each has."""
+    with deps.uow() as uow:
+        session = uow.session
+        if parent_code:
+            try:
+                where = Grid.parent_id == grids.by_code(session, parent_code).id
+            except NotFoundError as exc:
+                raise NotFoundError(exc.message, {"parent": ["Unknown grid code."]}) from exc
+        else:
+            where = Grid.parent_id.is_(None)
+        child = aliased(Grid)
+        rows = session.execute(
+            select(Grid, func.count(child.id)).outerjoin(child, child.parent_id == Grid.id)
+            .where(where).group_by(Grid.id).order_by(Grid.code))
+        return [{**_grid(g), "children": count} for g, count in rows]
+
+
+def _grid(g: Grid) -> dict:
+    return {"code": g.code, "name": g.name, "level": g.level, "level_name": grids.LEVEL_NAMES[g.level]}
+
+
+def timeline_check(deps: Deps, user: User, case_id: int) -> dict:
+    """Whether the case's timeline is intact, for a user who may see the case."""
+    with deps.uow() as uow:
+        access.load_visible_case(uow.session, user, case_id)
+        return timeline_module.verify(uow.session, case_id)
+
+
+def case_timeline(deps: Deps, user: User, case_id: int) -> list[dict]:
+    """Every event of a case, oldest first."""
+    with deps.uow() as uow:
+        access.load_visible_case(uow.session, user, case_id)
+        return [_event(e) for e in uow.session.scalars(
+            select(TimelineEvent).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq))]

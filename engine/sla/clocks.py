@@ -1,0 +1,173 @@
+"""SLA clocks: one for the whole case and one per step (task name), in business time.
+
+A step's clock starts when its task opens, keeps running while an extension or a suspension is being
+decided, pauses while the case is suspended and resumes where it stopped, moves its due time by an
+approved extension, and stops when the step is done; a re-dispatch after a return, or an escalation,
+starts the step's clock afresh. The whole-case clock starts at filing, pauses while suspended and stops at closing.
+Each running clock has deadline rows: warnings at fractions of its limit, and the breach at its due time.
+Limits come from the version's DMN table `sla_limit` (case type × severity × step → amount and unit).
+"""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.process.specs import ProcessSpec
+from engine.sla.calendar import BusinessCalendar
+from engine.store import timeline
+from engine.store.model import Case, Deadline, Holiday, SlaClock, Task
+
+WARN_AT = (0.5, 0.8)
+KEEP_RUNNING = ("extension_review", "suspension_review")  # the step is being decided on, not done
+PAUSED = "suspended"
+WHOLE_CASE = "case"
+
+
+def calendar(session: Session, deps) -> BusinessCalendar:
+    """The business calendar of the configured office hours, with the admins' overrides; once per session."""
+    if "calendar" not in session.info:
+        overrides = {h.day: h.kind for h in session.scalars(select(Holiday))}
+        session.info["calendar"] = BusinessCalendar(tz=deps.timezone, periods=deps.office_hours, overrides=overrides)
+    return session.info["calendar"]
+
+
+def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], now: datetime,
+         cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT) -> list[Deadline]:
+    """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines."""
+    created: list[Deadline] = []
+    clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.stopped_at.is_(None))))
+    stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.status.in_(("open", "claimed"))))
+    added = [t for t in session.new if isinstance(t, Task) and t.case_id == case.id]  # not flushed yet
+    open_tasks = {t.name: t for t in [*stored, *added] if t.status in ("open", "claimed")}
+    if case.closed_at is None and not session.scalar(select(SlaClock.id).where(
+            SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1)):
+        clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created, warn_at))
+    running = {c.step: c for c in clocks}
+    escalated = any(h.get("counter") == "escalations" for h in happened)
+    for clock in clocks:
+        if escalated and clock.step != WHOLE_CASE:
+            _stop(session, clock, now)  # the level the case climbed to gets its own time
+        else:
+            _follow(session, clock, case, open_tasks, now, cal, created)
+    for name, task in open_tasks.items():
+        clock = running.get(name)
+        if clock is None or clock.stopped_at is not None:
+            clock = _start(session, spec, case, name, now, cal, created, warn_at)
+        task.due_at = clock.due_at if clock is not None else None
+    for happening in happened:
+        if happening.get("timeline") == "extended" and happening.get("extension"):
+            handling = running.get("handle_case")
+            if handling is not None and handling.stopped_at is None:
+                _extend(session, handling, float(happening["extension"]), now, cal, created)
+                if "handle_case" in open_tasks:
+                    open_tasks["handle_case"].due_at = handling.due_at
+    return created
+
+
+def _follow(session, clock, case, open_tasks, now, cal, created) -> None:
+    if case.closed_at is not None:
+        _stop(session, clock, now)
+    elif clock.step != WHOLE_CASE and clock.step not in open_tasks and case.status not in (PAUSED, *KEEP_RUNNING):
+        _stop(session, clock, now)
+    elif case.status == PAUSED and clock.paused_at is None and clock.step not in open_tasks:
+        _pause(session, clock, now, cal)
+    elif case.status != PAUSED and clock.paused_at is not None:
+        _resume(session, clock, now, cal, created)
+
+
+def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | None:
+    limit = spec.decide("sla_limit", {"case_type": case.type, "severity": case.severity, "step": step})
+    if not limit or not limit.get("amount"):
+        return None
+    due = cal.add(now, float(limit["amount"]), limit["unit"])
+    clock = SlaClock(case_id=case.id, step=step, amount=float(limit["amount"]), unit=limit["unit"],
+                     policy=limit.get("policy", ""), started_at=now, due_at=due.at, generation=0, explanation={
+                         "policy": limit.get("policy", ""), "calendar": due.explanation,
+                         "limit_minutes": _span(cal, limit["unit"], now, due.at), "consumed_minutes": 0.0,
+                         "running_since": now.isoformat(), "pauses": [], "extensions": [],
+                         "warn_at": list(warn_at)})
+    session.add(clock)
+    session.flush()
+    _record(session, clock, now, "deadline_set")
+    created += _schedule(session, clock, cal)
+    return clock
+
+
+def _pause(session, clock, now, cal) -> None:
+    state = dict(clock.explanation)
+    state["consumed_minutes"] += _span(cal, clock.unit, datetime.fromisoformat(state["running_since"]), now)
+    state["pauses"] = [*state["pauses"], {"from": now.isoformat()}]
+    clock.explanation, clock.paused_at = state, now
+    _cancel_pending(session, clock, now)
+    _record(session, clock, now, "deadline_paused")
+
+
+def _resume(session, clock, now, cal, created) -> None:
+    state = dict(clock.explanation)
+    state["pauses"] = [*state["pauses"][:-1], {**state["pauses"][-1], "to": now.isoformat()}]
+    state["running_since"] = now.isoformat()
+    clock.due_at = _after(cal, clock.unit, now, state["limit_minutes"] - state["consumed_minutes"])
+    clock.explanation, clock.paused_at, clock.generation = state, None, clock.generation + 1
+    _record(session, clock, now, "deadline_moved")
+    created += _schedule(session, clock, cal)
+
+
+def _extend(session, clock, days: float, now, cal, created) -> None:
+    new_due = cal.add(clock.due_at, days, "working_days")
+    state = dict(clock.explanation)
+    state["limit_minutes"] += _span(cal, clock.unit, clock.due_at, new_due.at)
+    state["extensions"] = [*state["extensions"], {"at": now.isoformat(), "working_days": days,
+                                                  "from": clock.due_at.isoformat(), "to": new_due.at.isoformat()}]
+    clock.due_at, clock.explanation, clock.generation = new_due.at, state, clock.generation + 1
+    _cancel_pending(session, clock, now)
+    _record(session, clock, now, "deadline_moved")
+    created += _schedule(session, clock, cal)
+
+
+def _stop(session, clock, now) -> None:
+    clock.stopped_at = now
+    _cancel_pending(session, clock, now)
+
+
+def _record(session, clock, now, kind) -> None:
+    """The timeline says when a step is due and why, whenever that is set or changes."""
+    timeline.append(session, clock.case_id, now, None, kind, reason=clock.policy, payload={
+        "step": clock.step, "due_at": clock.due_at.isoformat(), "explanation": clock.explanation})
+
+
+def _schedule(session, clock, cal) -> list[Deadline]:
+    """Deadline rows for the warnings and the breach still ahead of this clock."""
+    state = clock.explanation
+    fired = set(session.scalars(select(Deadline.fraction).where(
+        Deadline.clock_id == clock.id, Deadline.fired_at.is_not(None))))
+    since = datetime.fromisoformat(state["running_since"])
+    rows = []
+    for fraction in (*state.get("warn_at", WARN_AT), 1.0):
+        target = fraction * state["limit_minutes"] - state["consumed_minutes"]
+        if fraction in fired or target < 0:
+            continue
+        at = clock.due_at if fraction == 1.0 else _after(cal, clock.unit, since, target)
+        rows.append(Deadline(case_id=clock.case_id, clock_id=clock.id, fraction=fraction, name=clock.step,
+                             kind="breach" if fraction == 1.0 else "warning", due_at=at,
+                             key=f"sla:{clock.id}:{clock.generation}:{fraction}"))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def _cancel_pending(session, clock, now) -> None:
+    for deadline in session.scalars(select(Deadline).where(
+            Deadline.clock_id == clock.id, Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))):
+        deadline.cancelled_at = now
+
+
+def _span(cal, unit, start, end) -> float:
+    if unit == "natural_days":
+        return max((end - start).total_seconds() / 60, 0.0)
+    return cal.working_minutes(start, end)
+
+
+def _after(cal, unit, start, minutes) -> datetime:
+    if unit == "natural_days":
+        return start + timedelta(minutes=minutes)
+    return cal.add_working_minutes(start, minutes)

@@ -1,0 +1,317 @@
+"""Tables. Models hold data only: they never query, read config or call now()."""
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON}
+
+
+class Grid(Base):
+    __tablename__ = "grids"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int]  # 0 city, 1 town, 2 village (level-1 grid), 3 level-2 grid, 4 unit grid
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    path: Mapped[str] = mapped_column(String(400), index=True)  # "/city/town/.../self/"
+    polygon: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry (WGS 84 lng/lat)
+    leader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, name="fk_grids_leader_id_users"))
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # judicial, police, market, health, ...
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))  # jurisdiction: this grid's subtree
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")  # "phone", "script"...
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),
+                      Index("ix_login_failures_address_at", "address", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class ProcessVersion(Base):
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("process_id", "content_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(80))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict]  # file name -> XML text
+    deployed_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_type", "status", "type"),
+        Index("ix_cases_responsible_status", "responsible_grid_id", "status"),
+        Index("ix_cases_grid_created", "grid_id", "created_at"),  # search by place, newest first
+        Index("ix_cases_reporter_created", "reporter_id", "created_at"),  # "my reports"
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(20))
+    subcategory: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    responsible_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    responsible_level: Mapped[int]
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    state: Mapped[str] = mapped_column(Text)  # serialized workflow, without its spec
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    returns: Mapped[int] = mapped_column(default=0)
+    reworks: Mapped[int] = mapped_column(default=0)
+    extensions: Mapped[int] = mapped_column(default=0)
+    escalations: Mapped[int] = mapped_column(default=0)
+    dissatisfied: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    process_version: Mapped[ProcessVersion] = relationship()
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseCounter(Base):
+    """The last sequence number given out per number prefix (town code + date)."""
+
+    __tablename__ = "case_counters"
+    prefix: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last: Mapped[int]
+
+
+class Task(Base):
+    """A work item: the projection of one READY (or once READY) manual task of a case's workflow."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_department_status_due", "department_id", "status", "due_at"),
+        Index("ix_tasks_assignee_status", "assignee_id", "status"),
+        Index("ix_tasks_grid_status", "grid_id", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's uuid
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(80))
+    candidate_role: Mapped[str] = mapped_column(String(20))
+    department_kind: Mapped[str | None] = mapped_column(String(40))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20))  # open, claimed, completed, cancelled
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime | None]
+
+
+PENDING = "fired_at IS NULL AND cancelled_at IS NULL"
+
+
+class Deadline(Base):
+    """A moment the engine must act at. The database, not the queue, is the source of truth."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("case_id", "key"),
+        Index("ix_deadlines_due_pending", "due_at", sqlite_where=text(PENDING),
+              postgresql_where=text(PENDING)),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    clock_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_clocks.id", name="fk_deadlines_clock_id_sla_clocks"), index=True)
+    fraction: Mapped[float | None] = mapped_column(Float)  # of the clock's limit, for warnings and breaches
+    key: Mapped[str] = mapped_column(String(120))  # stable within a case, e.g. "timer:<task uuid>"
+    kind: Mapped[str] = mapped_column(String(20))  # timer, warning, breach, supervision
+    name: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    leased_until: Mapped[datetime | None]  # a worker has taken it to fire until then (engine/deadlines/firing.py)
+
+
+class IdempotencyKey(Base):
+    """A client's retry key for a filing: the same key from the same user returns the first case."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime]
+
+
+class SlaClock(Base):
+    """A time limit running for a step (a task name) or for the whole case, in business time."""
+
+    __tablename__ = "sla_clocks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    step: Mapped[str] = mapped_column(String(80))  # a task name, or "case"
+    amount: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(20))
+    policy: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    generation: Mapped[int] = mapped_column(default=0)  # bumped whenever the due time moves
+    explanation: Mapped[dict]
+
+
+class SupervisionOrder(Base):
+    """督办: issued when a limit is breached, with a deadline of its own for the answer."""
+
+    __tablename__ = "supervision_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))  # the level that supervises
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # open, answered
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An in-app notice for one user (warnings, breaches, supervision orders)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class Holiday(Base):
+    """An admin's override of the official calendar: a holiday, or a make-up working day."""
+
+    __tablename__ = "holidays"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # holiday, workday
+    name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class TimelineEvent(Base):
+    """One append-only entry in a case's history; each holds the hash of the one before."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int]
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(64))  # username, or "system"
+    kind: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A photo or document kept on a case, its bytes in the blob store under their sha256."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"), index=True)  # evidence of a completion
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # report, evidence_before, evidence_after, document
+    filename: Mapped[str] = mapped_column(String(255))  # as sent, cleaned
+    content_type: Mapped[str] = mapped_column(String(100))  # from the bytes, not from the client
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
