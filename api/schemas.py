@@ -1,15 +1,18 @@
-"""Request and response shapes; times are shown in Asia/Shanghai with their offset."""
+"""Request and response shapes; times are shown in the configured time zone (Asia/Shanghai) with their offset."""
 from collections.abc import Mapping
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from engine.cases import attachments
+from engine.process.catalogue import SEVERITIES
+from engine.read import search, views
 from engine.store import filetypes
+from engine.store.model import TASK_STATUSES
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 UNSTORABLE = "Must be text without NUL characters (\\u0000) or unpaired surrogates (\\ud800-\\udfff)."
 
@@ -51,10 +54,11 @@ class ErrorOut(Schema):
 
 
 class LocalDateTime(fields.DateTime):
-    """An aware datetime written in local time, e.g. 2026-11-28T20:47:00+08:00."""
+    """An aware datetime written in the configured local time, e.g. 2026-11-28T20:47:00+08:00."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.astimezone(LOCAL).isoformat()
+        local = ZoneInfo(current_app.extensions["gridflow"].timezone)
+        return None if value is None else value.astimezone(local).isoformat()
 
 
 class ZonedDateTime(fields.AwareDateTime):
@@ -118,7 +122,7 @@ class CaseCreate(Input):
     type = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "dispute"})
     title = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "邻里噪音纠纷"})
     description = fields.String(load_default="", validate=validate.Length(max=4000))
-    severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]))
+    severity = fields.String(load_default="medium", validate=validate.OneOf(SEVERITIES))
     subcategory = fields.String(load_default="", validate=validate.Length(max=40),
                                 metadata={"description": "e.g. food (public health), farmland (illegal construction)"})
     grid_code = fields.String(validate=validate.Length(1, 32))
@@ -273,18 +277,18 @@ class CaseFilters(PageQuery):
     type = fields.String(validate=validate.Length(1, 40), metadata={"description": "case type, e.g. dispute"})
     grid = fields.String(validate=validate.Length(1, 32),
                          metadata={"description": "grid code: cases reported in that grid or below it"})
-    severity = fields.String(validate=validate.OneOf(["low", "medium", "high"]))
+    severity = fields.String(validate=validate.OneOf(SEVERITIES))
 
 
 class TaskQuery(CaseFilters):
-    scope = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "mine", "offered", "visible"]),
+    scope = fields.String(load_default="inbox", validate=validate.OneOf(list(views.INBOX_SCOPES)),
                           metadata={"description": "inbox: assigned to me or open for me to claim; mine; "
                                                    "offered; visible: every task on cases I may see"})
-    status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
+    status = fields.String(validate=validate.OneOf(TASK_STATUSES))
     department = fields.String(validate=validate.Length(1, 40), metadata={"description": "department code"})
     due_before = ZonedDateTime(metadata={"description": "due strictly before this time"})
     breached = fields.Boolean(metadata={"description": "true: past due now; false: not due yet or no limit"})
-    sort = fields.String(load_default="due", validate=validate.OneOf(["due", "created", "-created"]),
+    sort = fields.String(load_default="due", validate=validate.OneOf(list(search.TASK_SORTS)),
                          metadata={"description": "due: overdue and soonest due first, tasks without a limit "
                                                   "last; created: oldest first; -created: newest first"})
 
@@ -298,7 +302,7 @@ class CaseQuery(CaseFilters):
     filed_from = ZonedDateTime(metadata={"description": "filed at or after this time"})
     filed_to = ZonedDateTime(metadata={"description": "filed before this time"})
     open = fields.Boolean(metadata={"description": "true: not closed yet; false: closed (any outcome)"})
-    sort = fields.String(load_default="-created", validate=validate.OneOf(["-created", "created"]),
+    sort = fields.String(load_default="-created", validate=validate.OneOf(list(search.CASE_SORTS)),
                          metadata={"description": "-created: newest first; created: oldest first"})
 
 

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from api import errors
 from api.context import Blueprint, authenticate, deps, user
 from api.schemas import Input, LocalDateTime
-from engine.cases import supervision
+from engine.cases import notices, supervision
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision orders and notices")
@@ -13,7 +13,7 @@ blp.before_request(authenticate)
 
 
 class OrderQuery(Input):
-    status = fields.String(load_default="open", validate=validate.OneOf(["open", "answered", "all"]))
+    status = fields.String(load_default="open", validate=validate.OneOf([*supervision.ORDER_STATUSES, "all"]))
 
 
 class OrderOut(Schema):
@@ -89,7 +89,7 @@ class Notices(MethodView):
     @errors.raises(blp, AuthenticationError)
     def get(self, query):
         """My notices: time-limit warnings, breaches, overdue supervision orders."""
-        return supervision.list_notifications(deps(), user(), query["unread"])
+        return notices.list_notifications(deps(), user(), query["unread"])
 
 
 @blp.route("/notifications/<id:notification_id>/read")
@@ -98,4 +98,4 @@ class ReadNotice(MethodView):
     @errors.raises(blp, AuthenticationError, NotFoundError)
     def post(self, notification_id):
         """Mark a notice as read."""
-        supervision.mark_read(deps(), user(), notification_id)
+        notices.mark_read(deps(), user(), notification_id)

@@ -20,6 +20,18 @@ class NullScheduler:
     def schedule(self, deadlines) -> None:
         pass
 
+    def schedule_again(self, second, due_at) -> None:
+        pass
+
+    def fire_now(self, due_at) -> None:
+        pass
+
+    def drain_later(self) -> None:
+        pass
+
+    def ask_for_help(self) -> None:
+        pass
+
 
 @dataclass
 class Deps:

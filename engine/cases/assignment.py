@@ -14,9 +14,7 @@ from engine.deps import Deps
 from engine.errors import ConflictError, PermissionDenied, ValidationError
 from engine.people import access
 from engine.store import timeline
-from engine.store.model import Case, Grid, Notification, Task, User
-
-ASSIGNING_ROLES = ("supervisor", "grid_leader", "admin")
+from engine.store.model import Case, Notification, Task, User
 
 
 def assign_task(deps: Deps, actor_id: int, task_id: str, username: str, reason: str | None = None) -> None:
@@ -24,7 +22,7 @@ def assign_task(deps: Deps, actor_id: int, task_id: str, username: str, reason: 
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
         actor, task, case = locked_task(session, actor_id, task_id)
-        refusal = _assign_refusal(session, actor, task)
+        refusal = access.assign_refusal(session, actor, task)
         if refusal:
             raise PermissionDenied(refusal)
         target = _candidate(session, task, username)
@@ -51,37 +49,6 @@ def delegate_task(deps: Deps, actor_id: int, task_id: str, username: str, reason
             raise ValidationError("the task is already yours", {"username": ["You already hold the task."]})
         _hand_over(session, case, task, actor, target, "delegated", reason, now)
         uow.commit()
-
-
-def task_actions(session: Session, user: User, task: Task) -> list[str]:
-    """What `user` may do with `task` now: claim, complete, release, delegate, assign."""
-    if task.status not in ("open", "claimed"):
-        return []
-    actions = []
-    if task.assignee_id is None and access.is_candidate(session, user, task):
-        actions += ["claim", "complete"]
-    elif task.assignee_id == user.id:
-        actions += ["complete", "release", "delegate"]
-    elif user.role == "admin":
-        actions.append("release")
-    if _assign_refusal(session, user, task) is None:
-        actions.append("assign")
-    return actions
-
-
-def _assign_refusal(session: Session, actor: User, task: Task) -> str | None:
-    """Why `actor` may not assign `task`, or None when they may."""
-    if actor.role == "admin":
-        return None
-    if actor.role not in ASSIGNING_ROLES:
-        return "only a supervisor or a grid leader assigns tasks"
-    if actor.role == "grid_leader" and task.department_id is not None:
-        return "a department's task is assigned by a supervisor"
-    home = access.user_grid_path(session, actor)
-    task_path = session.scalar(select(Grid.path).where(Grid.id == task.grid_id))
-    if not home or not task_path.startswith(home):
-        return "this task is outside your grid"
-    return None
 
 
 def _candidate(session: Session, task: Task, username: str) -> User:

@@ -13,13 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.deps import Deps
-from engine.errors import ConflictError, NotFoundError, PermissionDenied, TooLarge, ValidationError
+from engine.errors import ConflictError, NotFoundError, TooLarge, ValidationError
 from engine.people import access
 from engine.store import filetypes, timeline
 from engine.store.model import Attachment, Case, Task, User
 
 KINDS = ("report", "evidence_before", "evidence_after", "document")
-OPEN = ("open", "claimed")
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def upload_attachment(deps: Deps, actor_id: int, case_id: int, upload: Upload) -
     digest = hashlib.sha256(upload.content).hexdigest()
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor = _actor(session, actor_id)
+        actor = access.actor(session, actor_id)
         case = access.load_visible_case(session, actor, case_id, lock=True)
         if case.closed_at is not None:
             raise ConflictError(f"the case is already {case.status}; nothing more can be attached")
@@ -129,7 +128,7 @@ def _evidence_task(session: Session, actor: User, case: Case, task_id: str) -> T
     task = session.get(Task, task_id)
     if task is None or task.case_id != case.id:
         raise ValidationError("no such task on this case", {"task_id": [f"Case {case.id} has no task {task_id}."]})
-    if task.status not in OPEN:
+    if not task.is_open:
         raise ConflictError(f"the task is already {task.status}")
     access.check_can_act(session, actor, task)
     return task
@@ -144,13 +143,6 @@ def _visible(session: Session, user: User, attachment_id: int) -> dict:
     except NotFoundError:
         raise NotFoundError(f"attachment {attachment_id} not found") from None  # names no case
     return _detail(attachment, session.get(User, attachment.uploaded_by_id).username)
-
-
-def _actor(session: Session, actor_id: int) -> User:
-    actor = session.get(User, actor_id)
-    if actor is None or not actor.active:
-        raise PermissionDenied("unknown or inactive user")
-    return actor
 
 
 def _evidence(a: Attachment) -> dict:

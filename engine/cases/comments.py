@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from engine.deps import Deps
-from engine.errors import PermissionDenied, ValidationError
+from engine.errors import ValidationError
 from engine.people import access
 from engine.store import timeline
 from engine.store.model import TimelineEvent, User
@@ -20,9 +20,7 @@ def comment_on_case(deps: Deps, actor_id: int, case_id: int, text: str) -> dict:
         raise ValidationError("the comment is too long", {"text": [f"Longer than maximum length {MAX_LENGTH}."]})
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor = session.get(User, actor_id)
-        if actor is None or not actor.active:
-            raise PermissionDenied("unknown or inactive user")
+        actor = access.actor(session, actor_id)
         case = access.load_visible_case(session, actor, case_id, lock=True)  # one writer of the timeline
         event = timeline.append(session, case.id, now, actor, KIND, payload={"text": text})
         uow.commit()

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from engine.cases.projection import apply_step
+from engine.cases.projection import Run, project
 from engine.deps import Deps
 from engine.errors import ValidationError
 from engine.process import runner, versions
-from engine.sla import clocks
 from engine.store import timeline
 from engine.store.model import Case, ProcessVersion
 
@@ -73,8 +72,5 @@ def _migrate_one(deps: Deps, case_id: int, target_id: int, report: MigrationRepo
         timeline.append(session, case.id, now, None, "migrated", payload={
             "from_version": case.process_version.content_hash[:12], "to_version": target.content_hash[:12]})
         case.process_version_id, case.state = target.id, runner.dump(new, workflow)
-        created = apply_step(session, case, deps.catalogue[case.type], step, now, None, new,
-                             clocks.calendar(session, deps), warn_at=deps.warn_at)
-        if created:
-            uow.after_commit(lambda: deps.scheduler.schedule([(d.id, d.due_at) for d in created]))
+        uow.schedule_after_commit(deps.scheduler, project(Run(deps, uow, case, new, now), step))
         uow.commit()

@@ -1,53 +1,53 @@
 """After every engine run: bring a case's tasks, deadlines, status and responsible grid up to date."""
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from engine.deps import Deps
 from engine.places import grid as grids
-from engine.process.catalogue import CaseType
 from engine.process.runner import ReadyTask, Step
-from engine.sla import clocks
+from engine.process.specs import ProcessSpec
+from engine.sla import clocks, keys
 from engine.store import timeline
 from engine.store.model import Case, Deadline, Grid, Task, User
+from engine.store.unit_of_work import UnitOfWork
 
-OPEN = ("open", "claimed")
 COUNTERS = ("returns", "reworks", "extensions", "escalations", "dissatisfied")
 # With tasks open in parallel, the case shows the stage furthest from done.
 STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediating", "dispatching", "escalated",
           "extension_review", "suspension_review", "suspended", "handling", "verifying", "follow_up")
 
 
-def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
-           scheduled: tuple = ()) -> None:
-    """Project the engine run, commit, and after the commit hand every new deadline to the scheduler."""
-    project(deps, uow, case, spec, step, now, actor, filing, scheduled)
-    uow.commit()
+@dataclass
+class Run:
+    """One engine run on a case locked in a unit of work: everything projecting the run needs but its step."""
+
+    deps: Deps
+    uow: UnitOfWork
+    case: Case
+    spec: ProcessSpec
+    now: datetime
+    actor: User | None = None  # who set the run going; None for the system (a deadline, a migration)
 
 
-def project(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
-            scheduled: tuple = ()) -> None:
-    """Project the engine run; once the unit of work commits, its new deadlines go to the scheduler."""
-    created = [*apply_step(uow.session, case, deps.catalogue[case.type], step, now, actor, spec,
-                           clocks.calendar(uow.session, deps), filing, deps.warn_at), *scheduled]
-    schedule = [(d.id, d.due_at) for d in created]
-    if schedule:
-        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
-
-
-def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, now: datetime,
-               actor: User | None, spec, cal, filing: bool = False, warn_at=clocks.WARN_AT) -> list[Deadline]:
-    """Project `step` onto the case's rows; returns the deadlines that need scheduling.
+def project(run: Run, step: Step, filing: bool = False) -> list[Deadline]:
+    """Bring the case's tasks, timers, clocks, status and responsible grid in line with `step`; returns the new
+    deadlines, for the service to schedule once it commits.
 
     The first tasks of a new case set its responsible grid quietly; later moves go on the timeline with
     the task that caused them, as `escalated` when the process counted an escalation in the same run.
     """
+    session = run.uow.session
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
-        timers = _apply(session, case, case_type, step, now, actor, filing)
-        return timers + clocks.sync(session, spec, case, step.happened, now, cal, warn_at)
+        timers = _apply(run, step, filing)
+        cal = clocks.calendar(session, run.deps)
+        return timers + clocks.sync(session, run.spec, run.case, step.happened, run.now, cal, run.deps.warn_at)
 
 
-def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:
+def _apply(run: Run, step: Step, filing: bool) -> list[Deadline]:
+    session, case, now, actor = run.uow.session, run.case, run.now, run.actor
+    case_type = run.deps.catalogue[case.type]
     case_grid = session.get(Grid, case.grid_id)
     _record_happenings(session, case, step, now, actor)
     opened = _sync_tasks(session, case, case_grid, step.ready, now)
@@ -83,7 +83,7 @@ def _record_happenings(session, case, step, now, actor):
 
 def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
     existing = {t.id: t for t in session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.status.in_(OPEN))) if t.status in OPEN}
+        select(Task).where(Task.case_id == case.id, Task.is_open)) if t.is_open}
     ready_ids = {r.id for r in ready}
     for r in ready:
         if r.id in existing:
@@ -150,7 +150,7 @@ def _sync_timers(session, case, step: Step, now) -> list[Deadline]:
     pending = {d.key: d for d in session.scalars(select(Deadline).where(
         Deadline.case_id == case.id, Deadline.kind == "timer",
         Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None)))}
-    wanted = {f"timer:{t.task_id}": t for t in step.timers}
+    wanted = {keys.timer(t.task_id): t for t in step.timers}
     for key, deadline in pending.items():
         if key not in wanted:
             deadline.cancelled_at = now

@@ -7,17 +7,15 @@ from sqlalchemy.orm import Session
 
 from engine.cases import idempotency, numbering
 from engine.cases.attachments import link_evidence
-from engine.cases.projection import finish
+from engine.cases.projection import Run, project
 from engine.deps import Deps
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.people import access
 from engine.places import grid as grids
 from engine.process import runner, versions
-from engine.process.catalogue import CaseType, clean_form
+from engine.process.catalogue import SEVERITIES, CaseType, clean_form
 from engine.store import timeline
 from engine.store.model import Case, Grid, Task, User
-
-SEVERITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | No
         raise ValidationError("unknown severity", {"severity": [f"Must be one of: {', '.join(SEVERITIES)}."]})
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor = _actor(session, actor_id)
+        actor = access.actor(session, actor_id)
         if actor.role not in access.REPORTING_ROLES:
             raise PermissionDenied(f"the role {actor.role!r} may not file cases")
         key = idempotency.claim(session, actor.id, idempotency_key, new, now) if idempotency_key else None
@@ -70,7 +68,8 @@ def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | No
         timeline.append(session, case.id, now, actor, "filed", payload={
             "type": case.type, "title": case.title, "severity": case.severity, "grid": place.code,
             "number": case.number, "process_version": version.content_hash[:12]})
-        finish(deps, uow, case, spec, step, now, actor, filing=True)
+        uow.schedule_after_commit(deps.scheduler, project(Run(deps, uow, case, spec, now, actor), step, filing=True))
+        uow.commit()
         return case.id
 
 
@@ -125,7 +124,8 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachmen
                         payload={"task": task.name, "title": task.title, "data": cleaned,
                                  **({"attachments": evidence} if evidence else {})})
         case.state = runner.dump(spec, workflow)
-        finish(deps, uow, case, spec, step, now, actor)
+        uow.schedule_after_commit(deps.scheduler, project(Run(deps, uow, case, spec, now, actor), step))
+        uow.commit()
         return case.id
 
 
@@ -150,7 +150,7 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
         raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor = _actor(session, actor_id)
+        actor = access.actor(session, actor_id)
         case = access.load_visible_case(session, actor, case_id, lock=True)
         allowed(actor, case)
         if case.closed_at is not None:
@@ -163,7 +163,8 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
             raise ConflictError(f"the case cannot be {done} while it is {case.status}") from None
         timeline.append(session, case.id, now, actor, event, reason=reason.strip(), payload={"event": event})
         case.state = runner.dump(spec, workflow)
-        finish(deps, uow, case, spec, step, now, actor)
+        uow.schedule_after_commit(deps.scheduler, project(Run(deps, uow, case, spec, now, actor), step))
+        uow.commit()
 
 
 def _check_case_numbers(session: Session, actor: User, case: Case, fields, cleaned: dict) -> None:
@@ -185,13 +186,6 @@ def _case_type(deps: Deps, code: str) -> CaseType:
     except KeyError:
         choices = ", ".join(deps.catalogue)
         raise ValidationError("unknown case type", {"type": [f"Must be one of: {choices}."]}) from None
-
-
-def _actor(session: Session, actor_id: int) -> User:
-    actor = session.get(User, actor_id)
-    if actor is None or not actor.active:
-        raise PermissionDenied("unknown or inactive user")
-    return actor
 
 
 def _place(deps: Deps, session: Session, actor: User, new: NewCase) -> Grid:
@@ -220,16 +214,9 @@ def _place(deps: Deps, session: Session, actor: User, new: NewCase) -> Grid:
     return place
 
 
-def _lock_case(session: Session, case_id: int) -> Case:
-    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
-    if case is None:
-        raise NotFoundError(f"case {case_id} not found")
-    return case
-
-
 def locked_task(session: Session, actor_id: int, task_id: str):
     """The acting user, the task and its case locked, for a use case that changes an open or claimed task."""
-    actor = _actor(session, actor_id)
+    actor = access.actor(session, actor_id)
     task = session.get(Task, task_id)
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
@@ -238,6 +225,6 @@ def locked_task(session: Session, actor_id: int, task_id: str):
     except NotFoundError:
         raise NotFoundError(f"task {task_id} not found") from None  # the same answer as for no such task
     session.refresh(task)
-    if task.status not in ("open", "claimed"):
+    if not task.is_open:
         raise ConflictError(f"the task is already {task.status}")
     return actor, task, case

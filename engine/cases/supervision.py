@@ -1,14 +1,22 @@
-"""Supervision orders (督办) and in-app notices: what the SLA clock leaves for people to act on."""
-from sqlalchemy import select
+"""Supervision orders (督办): issued by a supervisor or by a breached clock, answered within a working day."""
+from datetime import datetime
 
-from engine.deadlines import alarms
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.cases import notices
 from engine.deps import Deps
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.people import access
 from engine.places import grid as grids
-from engine.sla import clocks
+from engine.sla import clocks, keys
+from engine.sla.calendar import BusinessCalendar
 from engine.store import timeline
-from engine.store.model import Case, Deadline, Grid, Notification, SupervisionOrder, User
+from engine.store.model import Case, Deadline, Grid, SupervisionOrder, User
+
+ANSWER_WITHIN = (1, "working_days")
+SUPERVISING_ROLES = ("supervisor", "admin")
+ORDER_STATUSES = ("open", "answered")
 
 
 def list_orders(deps: Deps, user: User, status: str | None = "open") -> list[dict]:
@@ -23,23 +31,48 @@ def list_orders(deps: Deps, user: User, status: str | None = "open") -> list[dic
         return [_order(o, number, grid) for o, number, grid in session.execute(query)]
 
 
+def issue_order(deps: Deps, actor_id: int, case_id: int, reason: str) -> dict:
+    """A supervisor issues a supervision order (督办) on an open case in their area, as a breach would."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        actor = access.actor(session, actor_id)
+        case = access.load_visible_case(session, actor, case_id, lock=True)
+        if actor.role not in SUPERVISING_ROLES:
+            raise PermissionDenied("only a supervisor issues a supervision order")
+        if case.closed_at is not None:
+            raise ConflictError(f"the case is already {case.status}")
+        grid = session.get(Grid, actor.grid_id) if actor.grid_id else level_above(session, case)
+        order, deadline = open_order(session, case, grid, reason, now, clocks.calendar(session, deps), actor)
+        notices.notify(session, case, "supervision_ordered", f"{case.number} 督办：{reason}", now)
+        case.updated_at = now
+        uow.schedule_after_commit(deps.scheduler, [deadline])
+        uow.commit()
+        return _order(order, case.number, grid.code)
+
+
 def answer_order(deps: Deps, actor_id: int, order_id: int, answer: str) -> dict:
     """A supervisor answers a supervision order with what is being done about the overdue case."""
     if not answer or not answer.strip():
         raise ValidationError("give an answer", {"answer": ["Missing data for required field."]})
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor = session.get(User, actor_id)
+        actor = access.actor(session, actor_id)
         order = session.get(SupervisionOrder, order_id)
-        if order is None:
-            raise NotFoundError(f"supervision order {order_id} not found")
-        case = access.load_visible_case(session, actor, order.case_id, lock=True)
-        if actor.role not in ("supervisor", "admin"):
+        try:
+            if order is None:
+                raise NotFoundError("no such order")
+            case = access.load_visible_case(session, actor, order.case_id, lock=True)
+        except NotFoundError:
+            raise NotFoundError(f"supervision order {order_id} not found") from None  # names no case
+        if actor.role not in SUPERVISING_ROLES:
             raise PermissionDenied("only a supervisor answers a supervision order")
         if order.status != "open":
             raise ConflictError("the supervision order is already answered")
         order.status, order.answered_at, order.answered_by_id, order.answer = "answered", now, actor.id, answer.strip()
-        for deadline in session.scalars(select(Deadline).where(Deadline.key == f"supervision:{order.id}",
+        for deadline in session.scalars(select(Deadline).where(Deadline.key == keys.supervision(order.id),
                                                                Deadline.fired_at.is_(None))):
             deadline.cancelled_at = now
         timeline.append(session, case.id, now, actor, "supervision_answered", reason=order.answer,
@@ -49,61 +82,28 @@ def answer_order(deps: Deps, actor_id: int, order_id: int, answer: str) -> dict:
         return _order(order, case.number, grid)
 
 
-def issue_order(deps: Deps, actor_id: int, case_id: int, reason: str) -> dict:
-    """A supervisor issues a supervision order (督办) on an open case in their area, as a breach would."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("give a reason", {"reason": ["Missing data for required field."]})
-    with deps.uow() as uow:
-        session, now = uow.session, deps.clock.now()
-        actor = session.get(User, actor_id)
-        case = access.load_visible_case(session, actor, case_id, lock=True)
-        if actor.role not in ("supervisor", "admin"):
-            raise PermissionDenied("only a supervisor issues a supervision order")
-        if case.closed_at is not None:
-            raise ConflictError(f"the case is already {case.status}")
-        responsible = session.get(Grid, case.responsible_grid_id)
-        grid = (session.get(Grid, actor.grid_id) if actor.grid_id else  # an admin supervises from one level up
-                grids.ancestor_at(session, responsible, max(responsible.level - 1, 0)))
-        due = clocks.calendar(session, deps).add(now, *alarms.ORDER_LIMIT)
-        order = SupervisionOrder(case_id=case.id, grid_id=grid.id, reason=reason, issued_at=now, due_at=due.at,
-                                 status="open")
-        session.add(order)
-        session.flush()
-        deadline = Deadline(case_id=case.id, kind="supervision", name="supervision_order", due_at=order.due_at,
-                            key=f"supervision:{order.id}")
-        session.add(deadline)
-        session.flush()
-        timeline.append(session, case.id, now, actor, "supervision_ordered", reason=reason, payload={
-            "order_id": order.id, "grid": grid.code, "due_at": order.due_at.isoformat(),
-            "explanation": due.explanation})
-        alarms.notify(session, case, None, "supervision_ordered", f"{case.number} 督办：{reason}", now)
-        case.updated_at = now
-        schedule = [(deadline.id, deadline.due_at)]
-        uow.after_commit(lambda: deps.scheduler.schedule(schedule))
-        uow.commit()
-        return _order(order, case.number, grid.code)
+def open_order(session: Session, case: Case, grid: Grid, reason: str, now: datetime, cal: BusinessCalendar,
+               actor: User | None = None, clock_id: int | None = None) -> tuple[SupervisionOrder, Deadline]:
+    """The one way an order is made: the order to `grid`, its answer deadline and its timeline event."""
+    due = cal.add(now, *ANSWER_WITHIN)
+    order = SupervisionOrder(case_id=case.id, clock_id=clock_id, grid_id=grid.id, reason=reason, issued_at=now,
+                             due_at=due.at, status="open")
+    session.add(order)
+    session.flush()
+    deadline = Deadline(case_id=case.id, kind="supervision", name="supervision_order", due_at=order.due_at,
+                        key=keys.supervision(order.id))
+    session.add(deadline)
+    session.flush()
+    timeline.append(session, case.id, now, actor, "supervision_ordered", reason=reason, payload={
+        "order_id": order.id, "grid": grid.code, "due_at": order.due_at.isoformat(),
+        "explanation": due.explanation})
+    return order, deadline
 
 
-def list_notifications(deps: Deps, user: User, unread_only: bool = False) -> list[dict]:
-    """The user's notices, newest first."""
-    with deps.uow() as uow:
-        query = (select(Notification, Case.number).join(Case, Case.id == Notification.case_id)
-                 .where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(200))
-        if unread_only:
-            query = query.where(Notification.read_at.is_(None))
-        return [{"id": n.id, "case_id": n.case_id, "case_number": number, "kind": n.kind, "message": n.message,
-                 "created_at": n.created_at, "read_at": n.read_at} for n, number in uow.session.execute(query)]
-
-
-def mark_read(deps: Deps, user: User, notification_id: int) -> None:
-    """Mark one of the user's notices as read."""
-    with deps.uow() as uow:
-        notice = uow.session.get(Notification, notification_id)
-        if notice is None or notice.user_id != user.id:
-            raise NotFoundError(f"notification {notification_id} not found")
-        notice.read_at = notice.read_at or deps.clock.now()
-        uow.commit()
+def level_above(session: Session, case: Case) -> Grid:
+    """The grid one level above the one now responsible for the case (the city stays the city)."""
+    responsible = session.get(Grid, case.responsible_grid_id)
+    return grids.ancestor_at(session, responsible, max(responsible.level - 1, 0))
 
 
 def _order(o: SupervisionOrder, number: str, grid: str) -> dict:

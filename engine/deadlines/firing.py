@@ -14,12 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
-from engine.cases.projection import project
+from engine.cases.projection import Run, project
 from engine.deadlines import alarms
 from engine.deps import Deps
 from engine.errors import ConflictError
 from engine.process import runner, versions
-from engine.sla import clocks
+from engine.sla import clocks, keys
 from engine.store.model import Case, Deadline
 
 log = logging.getLogger(__name__)
@@ -65,48 +65,50 @@ def fire_deadlines(deps: Deps, deadline_ids: list[int]) -> Counter:
 
 
 def _fire(deps: Deps, uow, case: Case, deadline: Deadline, now: datetime) -> str:
-    """With the case locked: act on the deadline unless it fired, was cancelled or is not due; no commit."""
+    """With the case locked: act on the deadline unless it fired, was cancelled or is not due; no commit.
+
+    The new deadlines the firing makes are registered with the unit of work, to be scheduled after its commit."""
     session = uow.session
     if deadline.fired_at or deadline.cancelled_at:
         return "done"
     if now < deadline.due_at:
         return "early"
+    cal = clocks.calendar(session, deps)
     if deadline.kind in NOTICES:
-        _notice(session, case, deadline, now)
+        _notice(session, case, deadline, now, cal)
         deadline.fired_at, deadline.attempts = now, deadline.attempts + 1  # one UPDATE, at commit
         return "fired"
     spec = versions.spec_of(deps.specs, case.process_version)
     workflow = runner.restore(spec, case.state)
-    scheduled = ()
+    ordered = []
     if deadline.kind == "timer":
         step = runner.advance(workflow)
-        if any(f"timer:{t.task_id}" == deadline.key for t in step.timers):
+        if any(keys.timer(t.task_id) == deadline.key for t in step.timers):
             return "early"  # the workflow's own clock has not reached it yet: try again later
     else:
-        step, scheduled = _sla(deps, session, case, deadline, workflow, now)
+        step, ordered = _breach(session, case, deadline, workflow, now, cal)
     deadline.fired_at, deadline.attempts = now, deadline.attempts + 1
     case.state = runner.dump(spec, workflow)
-    project(deps, uow, case, spec, step, now, None, scheduled=scheduled)
+    uow.schedule_after_commit(deps.scheduler, [*ordered, *project(Run(deps, uow, case, spec, now), step)])
     return "fired"
 
 
-def _notice(session, case, deadline, now) -> None:
+def _notice(session, case, deadline, now, cal) -> None:
     """A warning or an unanswered supervision order: notifications and a timeline event, nothing else."""
     if deadline.kind == "supervision":
-        alarms.supervision_overdue(session, case, deadline, now)
+        alarms.supervision_overdue(session, case, deadline, now, cal)
     elif not alarms.superseded(session, deadline, now):
-        alarms.warn(session, case, deadline, now)
+        alarms.warn(session, case, deadline, now, cal)
 
 
-def _sla(deps, session, case, deadline, workflow, now):
+def _breach(session, case, deadline, workflow, now, cal):
     """A breach is recorded, ordered and sent into the process, which may escalate."""
-    order = alarms.breach(session, case, deadline, now, clocks.calendar(session, deps))
-    scheduled = tuple(session.scalars(select(Deadline).where(Deadline.key == f"supervision:{order.id}")))
+    order, answer_by = alarms.breach(session, case, deadline, now, cal)
     try:
         return runner.send_message(workflow, "sla_breached", {
-            "reason": order.reason, "by": "system", "deadline": deadline.id}), scheduled
+            "reason": order.reason, "by": "system", "deadline": deadline.id}), [answer_by]
     except ConflictError:  # this step has no escalation drawn: the breach and the order are on record
-        return runner.advance(workflow), scheduled
+        return runner.advance(workflow), [answer_by]
 
 
 def _free(now: datetime):

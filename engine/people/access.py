@@ -7,6 +7,15 @@ from engine.store.model import Case, Grid, Task, User
 
 ROLES = ("grid_worker", "grid_leader", "liaison", "supervisor", "admin")
 REPORTING_ROLES = ("grid_worker", "grid_leader", "admin")
+ASSIGNING_ROLES = ("supervisor", "grid_leader", "admin")
+
+
+def actor(session: Session, actor_id: int) -> User:
+    """The active user who acts; an unknown or deactivated one may do nothing."""
+    user = session.get(User, actor_id)
+    if user is None or not user.active:
+        raise PermissionDenied("unknown or inactive user")
+    return user
 
 
 def user_grid_path(session: Session, user: User) -> str | None:
@@ -85,3 +94,34 @@ def check_can_act(session: Session, user: User, task: Task) -> None:
 def is_candidate(session: Session, user: User, task: Task) -> bool:
     """Whether `user` may take `task`, whoever holds it now: an assigned or delegated task goes only to a candidate."""
     return session.scalar(select(Task.id).where(Task.id == task.id, candidate_tasks(session, user))) is not None
+
+
+def task_actions(session: Session, user: User, task: Task) -> list[str]:
+    """What `user` may do with `task` now: claim, complete, release, delegate, assign."""
+    if not task.is_open:
+        return []
+    actions = []
+    if task.assignee_id is None and is_candidate(session, user, task):
+        actions += ["claim", "complete"]
+    elif task.assignee_id == user.id:
+        actions += ["complete", "release", "delegate"]
+    elif user.role == "admin":
+        actions.append("release")
+    if assign_refusal(session, user, task) is None:
+        actions.append("assign")
+    return actions
+
+
+def assign_refusal(session: Session, actor: User, task: Task) -> str | None:
+    """Why `actor` may not assign `task`, or None when they may."""
+    if actor.role == "admin":
+        return None
+    if actor.role not in ASSIGNING_ROLES:
+        return "only a supervisor or a grid leader assigns tasks"
+    if actor.role == "grid_leader" and task.department_id is not None:
+        return "a department's task is assigned by a supervisor"
+    home = user_grid_path(session, actor)
+    task_path = session.scalar(select(Grid.path).where(Grid.id == task.grid_id))
+    if not home or not task_path.startswith(home):
+        return "this task is outside your grid"
+    return None

@@ -5,6 +5,7 @@ from pathlib import Path
 from engine.errors import ValidationError
 
 BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
+SEVERITIES = ("low", "medium", "high")  # of every reported matter, whatever its type
 
 
 @dataclass(frozen=True)

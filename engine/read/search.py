@@ -16,7 +16,6 @@ from engine.people import access
 from engine.read.paging import Page, Sort
 from engine.store.model import Case, Department, Grid, Task, User
 
-OPEN_TASK = ("open", "claimed")
 TASK_SORTS = {
     "due": Sort("tasks:due", (Task.due_at, Task.created_at, Task.id), ("due_at", "created_at", "id"),
                 nulls_last=True),
@@ -109,7 +108,7 @@ def _case_filters(deps: Deps, session, *, type: str | None = None, grid: str | N
 
 def _case_summaries(session, where: list, order: Sort, limit: int) -> list[dict]:
     place, responsible, reporter = aliased(Grid), aliased(Grid), aliased(User)
-    next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.status.in_(OPEN_TASK))
+    next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.is_open)
                 .scalar_subquery())
     query = (select(Case.id, Case.number, Case.type, Case.title, Case.severity, Case.status, Case.outcome,
                     place.code.label("grid_code"), place.name.label("grid_name"),

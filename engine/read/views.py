@@ -5,7 +5,6 @@ from dataclasses import asdict
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from engine.cases import assignment
 from engine.deps import Deps
 from engine.errors import NotFoundError
 from engine.people import access
@@ -23,7 +22,7 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
         session = uow.session
         case = access.load_visible_case(session, user, case_id)
         place, responsible = session.get(Grid, case.grid_id), session.get(Grid, case.responsible_grid_id)
-        tasks = _tasks(deps, session, (Task.case_id == case.id) & Task.status.in_(("open", "claimed")))
+        tasks = _tasks(deps, session, (Task.case_id == case.id) & Task.is_open)
         events = session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case.id)
                                  .order_by(TimelineEvent.seq))
         return {
@@ -44,7 +43,12 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
         }
 
 
-INBOX_SCOPES = ("inbox", "mine", "offered", "visible")
+INBOX_SCOPES = {  # scope -> a WHERE clause over Task for it
+    "inbox": lambda session, user: (Task.assignee_id == user.id) | access.offered_tasks(session, user),
+    "mine": lambda session, user: Task.assignee_id == user.id,
+    "offered": access.offered_tasks,
+    "visible": access.visible_tasks,
+}
 
 
 def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | None = None, limit: int = 50,
@@ -55,16 +59,11 @@ def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | No
     order = search.TASK_SORTS[sort]
     with deps.uow() as uow:
         session = uow.session
-        where = {
-            "inbox": lambda: (Task.assignee_id == user.id) | access.offered_tasks(session, user),
-            "mine": lambda: Task.assignee_id == user.id,
-            "offered": lambda: access.offered_tasks(session, user),
-            "visible": lambda: access.visible_tasks(session, user),
-        }[scope]()
+        where = INBOX_SCOPES[scope](session, user)
         if status:
             where = where & (Task.status == status)
         else:
-            where = where & Task.status.in_(("open", "claimed"))
+            where = where & Task.is_open
         where = and_(where, *search.task_filters(deps, session, **filters))
         if cursor:
             where = where & order.after(order.read(cursor))
@@ -77,7 +76,7 @@ def task_detail(deps: Deps, user: User, task_id: str) -> dict:
         found = _tasks(deps, uow.session, (Task.id == task_id) & access.visible_tasks(uow.session, user))
         if not found:
             raise NotFoundError(f"task {task_id} not found")
-        return {**found[0], "actions": assignment.task_actions(uow.session, user, uow.session.get(Task, task_id))}
+        return {**found[0], "actions": access.task_actions(uow.session, user, uow.session.get(Task, task_id))}
 
 
 def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:

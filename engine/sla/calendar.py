@@ -106,6 +106,10 @@ class BusinessCalendar:
         if bad:
             raise ValueError(f"overrides must be 'holiday' or 'workday': {bad}")
 
+    def local(self, moment: datetime) -> datetime:
+        """`moment` on the calendar's wall clock."""
+        return moment.astimezone(self._tz)
+
     def day_kind(self, day: date) -> tuple[bool, str]:
         """Whether a local calendar day is a working day, and why."""
         override = self.overrides.get(day)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.process.specs import ProcessSpec
+from engine.sla import keys
 from engine.sla.calendar import BusinessCalendar
 from engine.store import timeline
 from engine.store.model import Case, Deadline, Holiday, SlaClock, Task
@@ -36,9 +37,9 @@ def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], 
     """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines."""
     created: list[Deadline] = []
     clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.stopped_at.is_(None))))
-    stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.status.in_(("open", "claimed"))))
+    stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.is_open))
     added = [t for t in session.new if isinstance(t, Task) and t.case_id == case.id]  # not flushed yet
-    open_tasks = {t.name: t for t in [*stored, *added] if t.status in ("open", "claimed")}
+    open_tasks = {t.name: t for t in [*stored, *added] if t.is_open}
     if case.closed_at is None and not session.scalar(select(SlaClock.id).where(
             SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1)):
         clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created, warn_at))
@@ -149,7 +150,7 @@ def _schedule(session, clock, cal) -> list[Deadline]:
         at = clock.due_at if fraction == 1.0 else _after(cal, clock.unit, since, target)
         rows.append(Deadline(case_id=clock.case_id, clock_id=clock.id, fraction=fraction, name=clock.step,
                              kind="breach" if fraction == 1.0 else "warning", due_at=at,
-                             key=f"sla:{clock.id}:{clock.generation}:{fraction}"))
+                             key=keys.sla(clock.id, clock.generation, fraction)))
     session.add_all(rows)
     session.flush()
     return rows

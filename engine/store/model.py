@@ -16,7 +16,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+OPEN_TASK = ("open", "claimed")  # a task that someone still has to do
+TASK_STATUSES = (*OPEN_TASK, "completed", "cancelled")
 
 
 class UTCDateTime(TypeDecorator):
@@ -180,6 +184,16 @@ class Task(Base):
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime | None]
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Open or claimed: in Python on a row, and as a WHERE clause on the class."""
+        return self.status in OPEN_TASK
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_clause(cls):
+        return cls.status.in_(OPEN_TASK)
 
 
 PENDING = "fired_at IS NULL AND cancelled_at IS NULL"

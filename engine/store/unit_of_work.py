@@ -27,6 +27,12 @@ class UnitOfWork:
         """Run `action()` once the transaction is committed (enqueueing, notifying)."""
         self._after_commit.append(action)
 
+    def schedule_after_commit(self, scheduler, deadlines) -> None:
+        """Hand `deadlines` (rows with an id and a due time) to the scheduler once the transaction is committed."""
+        due = [(d.id, d.due_at) for d in deadlines]
+        if due:
+            self.after_commit(lambda: scheduler.schedule(due))
+
     def commit(self) -> None:
         try:
             self.session.commit()

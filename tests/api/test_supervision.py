@@ -90,3 +90,17 @@ def test_only_a_supervisor_who_sees_an_open_case_issues_an_order(client, login):
     assert client.post(path, headers=login("supervisor"), json={"reason": "  "}).status_code == 422
     client.post(f"/api/v1/cases/{case['id']}/withdraw", headers=login("worker"), json={"reason": "已协商"})
     assert client.post(path, headers=login("supervisor"), json={"reason": "x"}).status_code == 409
+
+
+def test_an_order_out_of_scope_is_not_found_in_the_same_words_as_a_missing_one(client, login, app, clock):
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    breach_registration(app, clock, case["id"])
+    [order] = client.get("/api/v1/supervision-orders", headers=login("supervisor")).json
+    stranger = login("shuitou_supervisor")
+    hidden = client.post(f"/api/v1/supervision-orders/{order['id']}/answer", headers=stranger, json={"answer": "x"})
+    missing = client.post("/api/v1/supervision-orders/999999/answer", headers=stranger, json={"answer": "x"})
+    assert (hidden.status_code, missing.status_code) == (404, 404)
+    assert hidden.json["message"] == f"supervision order {order['id']} not found"
+    assert missing.json["message"] == "supervision order 999999 not found"
+    assert f"case {case['id']}" not in hidden.get_data(as_text=True)
