@@ -81,14 +81,18 @@ NODE_LANES = {
     "case_work_done": "dispatcher",
     "decide_route": "grid_leader",
     "route_by_risk": "grid_leader",
+    "grid_merge": "grid_leader",
     "mediate_at_grid": "grid_leader",
     "on_escalate_now_grid": "grid_leader",
     "on_sla_breached_grid": "grid_leader",
+    "grid_escalation_merge": "grid_leader",
     "record_escalation_request_grid": "grid_leader",
     "grid_resolved": "grid_leader",
+    "village_merge": "village",
     "mediate_at_village": "village",
     "on_escalate_now_village": "village",
     "on_sla_breached_village": "village",
+    "village_escalation_merge": "judicial_office",
     "record_escalation_request_village": "judicial_office",
     "village_resolved": "village",
     "town_merge": "judicial_office",
@@ -101,6 +105,7 @@ NODE_LANES = {
     "verify_on_site": "reporter",
     "verified": "reporter",
     "record_rework": "reporter",
+    "rework_merge": "reporter",
     "rework_route": "reporter",
     "follow_up": "grid_leader",
     "satisfied": "grid_leader",
@@ -153,22 +158,36 @@ SCRIPTS = {
     "record_town_breach": 'breached_at = "town"',
 }
 
-# boundary event -> (host, message, where its flow goes, what follows there); every one interrupts its host
+# boundary event -> (host, message, the script its flow leads to, the task that follows); every one interrupts its
+# host. Where several flows lead to one node they meet in a merge gateway first (MERGES).
 MESSAGE_BOUNDARIES = {
     "on_escalate_now_grid": ("mediate_at_grid", "escalate_now", "record_escalation_request_grid", "mediate_at_village"),
     "on_escalate_now_village": ("mediate_at_village", "escalate_now", "record_escalation_request_village",
-                                "town_merge"),
-    "on_register_breached": ("register_case", "sla_breached", "raise_register_level", "register_merge"),
+                                "mediate_at_town"),
+    "on_register_breached": ("register_case", "sla_breached", "raise_register_level", "register_case"),
     "on_sla_breached_grid": ("mediate_at_grid", "sla_breached", "record_escalation_request_grid", "mediate_at_village"),
     "on_sla_breached_village": ("mediate_at_village", "sla_breached", "record_escalation_request_village",
-                                "town_merge"),
-    "on_sla_breached_town": ("mediate_at_town", "sla_breached", "record_town_breach", "town_merge"),
+                                "mediate_at_town"),
+    "on_sla_breached_town": ("mediate_at_town", "sla_breached", "record_town_breach", "mediate_at_town"),
 }
-# merge gateway -> what it merges and the one task it leads to
+# merge gateway -> what it merges and the one node it leads to; no task has two incoming flows
 MERGES = {
     "register_merge": ({"decide_register_limit", "raise_register_level"}, "register_case"),
-    "town_merge": ({"record_escalation_request_village", "record_town_breach"}, "mediate_at_town"),
+    "grid_merge": ({"route_by_risk", "rework_route"}, "mediate_at_grid"),
+    "grid_escalation_merge": ({"on_escalate_now_grid", "on_sla_breached_grid"}, "record_escalation_request_grid"),
+    "village_merge": ({"route_by_risk", "record_escalation_request_grid", "grid_resolved", "rework_route"},
+                      "mediate_at_village"),
+    "village_escalation_merge": ({"on_escalate_now_village", "on_sla_breached_village"},
+                                 "record_escalation_request_village"),
+    "town_merge": ({"record_escalation_request_village", "record_town_breach", "village_resolved", "rework_route"},
+                   "mediate_at_town"),
+    "rework_merge": ({"record_rework", "record_dissatisfied"}, "rework_route"),
 }
+
+
+def past_merge(node_id):
+    """The node a flow into `node_id` reaches: through the merge gateway, if it is one."""
+    return MERGES[node_id][1] if node_id in MERGES else node_id
 
 DECISIONS = {
     "decide_register_limit": "dispute_register_limit",
@@ -743,13 +762,15 @@ def test_spec_lanes_properties_and_decisions(spec):
         boundary = inner[name]
         assert isinstance(boundary, BoundaryEvent) and boundary.cancel_activity is True, name
         assert (boundary.event_definition.name, boundary.event_definition.message_var) == (message, "escalation")
-        assert [t.bpmn_id for t in boundary.outputs if t.bpmn_id] == [script], name  # (and Spiff's own join)
+        # (and Spiff's own join)
+        assert [past_merge(t.bpmn_id) for t in boundary.outputs if t.bpmn_id] == [script], name
         assert isinstance(inner[script], ScriptTask)
+    hosts = {host for host, *_ in MESSAGE_BOUNDARIES.values()}
     for name, (sources, target) in MERGES.items():
         assert isinstance(inner[name], ExclusiveGateway)
         assert {t.bpmn_id for t in inner[name].inputs} == sources
-        # the target has boundary events: Spiff enters it through its own split
-        assert [t.name for t in inner[name].outputs] == [f"{target}.BoundaryEventSplit"]
+        # a target with boundary events is entered through Spiff's own split
+        assert [t.name for t in inner[name].outputs] == [f"{target}.BoundaryEventSplit" if target in hosts else target]
     withdrawn = top["on_withdrawn"]
     assert withdrawn.cancel_activity is True
     assert (withdrawn.event_definition.name, withdrawn.event_definition.variable) == ("withdrawn", "withdrawal")
@@ -845,7 +866,7 @@ def test_timer_message_and_signal_xml():
         assert definition.get("messageRef") == message
         assert definition.findtext("bpmn:extensionElements/spiffworkflow:messageVariable", namespaces=NS) == (
             "escalation")
-        assert flows[name] == script and flows[script] == then, name
+        assert past_merge(flows[name]) == script and past_merge(flows[script]) == then, name
     for name, (sources, target) in MERGES.items():
         incoming = {f.get("sourceRef") for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")
                     if f.get("targetRef") == name}
