@@ -22,6 +22,7 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
+	bash .ci/browser-deps
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/.installed
