@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist processes for `make test`; 0 runs the tests in one process
+TEST_WORKERS ?= 2
 
 .PHONY: run stop test bench clean
 
@@ -22,7 +24,8 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	bash .ci/browser-deps
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.throughput

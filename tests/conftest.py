@@ -16,27 +16,30 @@ from engine.people import auth
 from engine.process import runner
 from engine.store import db, embedded_redis
 from engine.store.model import Base, Grid
+from tests import partition
 from tests.fakes import FakeClock, FakeScheduler
 from tests.helpers import user_id
 from workflows import CATALOGUE
 
-INSTANCE = Path(tempfile.mkdtemp(prefix="gridflow-test-"))
+INSTANCE = Path(tempfile.mkdtemp(prefix="gridflow-test-"))  # one per process, so one per xdist worker
+DATABASE_URL = os.environ.get("GRIDFLOW_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings(
         instance_path=INSTANCE,
-        database_url=os.environ.get("GRIDFLOW_TEST_DATABASE_URL") or f"sqlite:///{INSTANCE / 'test.db'}",
-        redis_url=os.environ.get("GRIDFLOW_TEST_REDIS_URL", ""),
+        database_url=partition.database_url(DATABASE_URL) or f"sqlite:///{INSTANCE / 'test.db'}",
+        redis_url=partition.redis_url(os.environ.get("GRIDFLOW_TEST_REDIS_URL", "")),
         secret_key="test",
-        queue_name="gridflow-test",
+        queue_name=partition.queue_name("gridflow-test"),
         migrate=False,  # the sql_engine fixture migrates once per run
     )
 
 
 @pytest.fixture(scope="session")
 def sql_engine(settings):
+    partition.create_database(DATABASE_URL)
     engine = db.make_engine(settings.database_url)
     if engine.dialect.name == "postgresql":  # start from nothing, whatever an older run left
         with engine.begin() as connection:
