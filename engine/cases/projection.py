@@ -13,9 +13,6 @@ from engine.store.model import Case, Deadline, Grid, Task, User
 
 OPEN = ("open", "claimed")
 COUNTERS = ("returns", "reworks", "extensions", "escalations", "dissatisfied")
-# With tasks open in parallel, the case shows the stage furthest from done.
-STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediating", "dispatching", "escalated",
-          "extension_review", "suspension_review", "suspended", "handling", "verifying", "follow_up")
 
 
 def finish(deps, uow, case: Case, spec, step: Step, now: datetime, actor: User | None, filing: bool = False,
@@ -44,7 +41,7 @@ def apply_step(session: Session, case: Case, case_type: CaseType, step: Step, no
     """
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
         timers = _apply(session, case, case_type, step, now, actor, filing)
-        return timers + clocks.sync(session, spec, case, step.happened, now, cal, warn_at)
+        return timers + clocks.sync(session, spec, case_type, case, step.happened, now, cal, warn_at)
 
 
 def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]:
@@ -58,8 +55,7 @@ def _apply(session, case, case_type, step, now, actor, filing) -> list[Deadline]
         timeline.append(session, case.id, now, actor, "closed", reason=step.outcome,
                         payload={"status": case.status, "outcome": step.outcome})
     elif step.ready:
-        stages = [r.properties.get("stage") or case_type.stages.get(r.name, "handling") for r in step.ready]
-        case.status = min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+        case.status = case_type.status_while([r.properties.get("stage") for r in step.ready]) or case.status
     if opened and filing:
         scope = session.get(Grid, opened[0].grid_id)
         case.responsible_grid_id, case.responsible_level = scope.id, scope.level
