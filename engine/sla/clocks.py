@@ -7,7 +7,13 @@ starts the step's clock afresh. The whole-case clock starts at filing, pauses wh
 Each running clock has deadline rows: warnings at fractions of its limit, and the breach at its due time.
 Which step is the handling step, and which case statuses pause or keep clocks running, the catalogue says
 (`CaseType.loop`).
-Limits come from the version's DMN table `sla_limit` (case type × severity × step → amount and unit).
+
+Limits come from the version's DMN tables, asked with the case's type and severity and the step (`case` for
+the whole case); the first matching row of a table answers amount, unit and policy. The type's own table
+(`type_sla_limit`, bpmn/<type>/sla.dmn) is asked first, the shared one (`sla_limit`, bpmn/shared/sla.dmn)
+only when none of the type's rows matches: a type's row wins over the shared rows for its step. A version
+without a table of its own (the general types; versions deployed before the tables were split, whose one
+shared table still holds every type's rows) reads the shared table alone.
 """
 from datetime import datetime, timedelta
 
@@ -21,6 +27,7 @@ from engine.store import timeline
 from engine.store.model import Case, Deadline, Holiday, SlaClock, Task
 
 WARN_AT = (0.5, 0.8)
+SLA_TABLES = ("type_sla_limit", "sla_limit")  # the type's own rows, then the shared ones
 WHOLE_CASE = "case"
 
 
@@ -80,7 +87,7 @@ def _follow(session, clock, case, loop, open_tasks, now, cal, created) -> None:
 
 
 def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | None:
-    limit = spec.decide("sla_limit", {"case_type": case.type, "severity": case.severity, "step": step})
+    limit = spec.decide(SLA_TABLES, {"case_type": case.type, "severity": case.severity, "step": step})
     if not limit or not limit.get("amount"):
         return None
     due = cal.add(now, float(limit["amount"]), limit["unit"])
