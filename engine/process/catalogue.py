@@ -67,7 +67,7 @@ class CaseType:
         return min(named, key=lambda s: order.index(s) if s in order else len(order), default=None)
 
     def read_files(self, root: Path = BPMN_ROOT) -> dict[str, str]:
-        """The BPMN/DMN text of this type and of bpmn/shared/, by path under bpmn/."""
+        """The BPMN/DMN text of this type and of shared/ under `root` (bpmn/), by path under `root`."""
         files = {}
         for folder in (root / self.folder, root / "shared"):
             for path in sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn")):
