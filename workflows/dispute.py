@@ -1,7 +1,7 @@
 """矛盾纠纷 dispute: grid mediation first, then the village committee, then the town judicial office;
 violence or threats go to the police at once through the closed loop."""
 from engine.process.catalogue import CaseType, FormField
-from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
+from workflows.shared import LOOP, LOOP_FORMS, OUTCOMES, REGISTER
 
 RISKS = ("low", "medium", "high")
 
@@ -30,5 +30,7 @@ DISPUTE = CaseType(
         "mediate_at_village": _MEDIATION,
         "mediate_at_town": _MEDIATION,
     },
+    stages=("registering", "mediating"),
     outcomes=OUTCOMES,
+    loop=LOOP,
 )

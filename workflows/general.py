@@ -1,12 +1,12 @@
 """Case types that share the general process (bpmn/general/), told apart by the routing table's rows."""
 from engine.process.catalogue import CaseType
-from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
+from workflows.shared import LOOP, LOOP_FORMS, OUTCOMES, REGISTER
 
 
 def _general(code: str, title_zh: str, title_en: str, open311: str) -> CaseType:
     return CaseType(code=code, process_id="general_case", title_zh=title_zh, title_en=title_en,
                     open311_code=open311, folder="general", forms={"register_case": REGISTER, **LOOP_FORMS},
-                    outcomes=OUTCOMES)
+                    stages=("registering",), outcomes=OUTCOMES, loop=LOOP)
 
 
 WORK_SAFETY = _general("work_safety", "安全隐患", "Work-safety hazard", "GF-SAFETY")

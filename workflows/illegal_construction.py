@@ -1,6 +1,6 @@
 """两违 illegal construction: on-site check, stop-work order, penalty, then dispatch for demolition."""
 from engine.process.catalogue import CaseType, FormField
-from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
+from workflows.shared import LOOP, LOOP_FORMS, OUTCOMES, REGISTER
 
 ILLEGAL_CONSTRUCTION = CaseType(
     code="illegal_construction", process_id="illegal_construction", title_zh="两违建设",
@@ -25,5 +25,7 @@ ILLEGAL_CONSTRUCTION = CaseType(
         ),
         **LOOP_FORMS,
     },
+    stages=("registering", "inspecting", "stop_work", "penalty"),
     outcomes=OUTCOMES,
+    loop=LOOP,
 )

@@ -1,6 +1,6 @@
 """公共卫生 public-health risk: village doctor triage; clusters and fevers to the CDC at once."""
 from engine.process.catalogue import CaseType, FormField
-from workflows.shared import LOOP_FORMS, OUTCOMES, REGISTER
+from workflows.shared import LOOP, LOOP_FORMS, OUTCOMES, REGISTER
 
 PUBLIC_HEALTH = CaseType(
     code="public_health", process_id="public_health", title_zh="公共卫生风险", title_en="Public-health risk",
@@ -16,5 +16,7 @@ PUBLIC_HEALTH = CaseType(
         "cdc_response": (FormField("result", "text", "疾控处置结果", "Result", max_length=4000),),
         **LOOP_FORMS,
     },
+    stages=("registering", "triage"),
     outcomes=OUTCOMES,
+    loop=LOOP,
 )

@@ -1,8 +1,16 @@
-"""Forms of the shared closed loop (bpmn/shared/) that every case type runs after its own front part."""
-from engine.process.catalogue import FormField
+"""The shared closed loop (bpmn/shared/) that every case type runs after its own front part: what it tells
+the engine, and its forms."""
+from engine.process.catalogue import FormField, Loop
 
-DEPARTMENT_KINDS = ("police", "market", "judicial", "health", "natural_resources", "urban_management",
-                    "environment", "work_safety", "petitions", "cdc", "mediation")
+LOOP = Loop(
+    stages=("dispatching", "escalated", "extension_review", "suspension_review", "suspended", "handling",
+            "verifying", "follow_up"),
+    handling_step="handle_case",
+    keep_running=("extension_review", "suspension_review"),
+    paused="suspended",
+    department_kinds=("police", "market", "judicial", "health", "natural_resources", "urban_management",
+                      "environment", "work_safety", "petitions", "cdc", "mediation"),
+)
 HANDLING_ACTIONS = ("feedback", "return", "extend", "suspend")
 OUTCOMES = {"closed": "closed", "invalid": "invalid", "duplicate": "duplicate", "withdrawn": "withdrawn",
             "referred": "referred"}
@@ -25,9 +33,9 @@ REGISTER = (
 
 LOOP_FORMS = {
     "dispatch_case": (
-        FormField("lead_department", "choice", "主办部门", "Lead department", choices=DEPARTMENT_KINDS),
+        FormField("lead_department", "choice", "主办部门", "Lead department", choices=LOOP.department_kinds),
         FormField("co_departments", "multichoice", "协办部门", "Co-handling departments", required=False,
-                  choices=DEPARTMENT_KINDS),
+                  choices=LOOP.department_kinds),
         FormField("note", "text", "派遣说明", "Note", required=False, max_length=1000),
     ),
     "handle_case": (

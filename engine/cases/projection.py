@@ -14,9 +14,6 @@ from engine.store.model import Case, Deadline, Grid, Task, User
 from engine.store.unit_of_work import UnitOfWork
 
 COUNTERS = ("returns", "reworks", "extensions", "escalations", "dissatisfied")
-# With tasks open in parallel, the case shows the stage furthest from done.
-STAGES = ("registering", "inspecting", "stop_work", "penalty", "triage", "mediating", "dispatching", "escalated",
-          "extension_review", "suspension_review", "suspended", "handling", "verifying", "follow_up")
 
 
 @dataclass
@@ -42,7 +39,9 @@ def project(run: Run, step: Step, filing: bool = False) -> list[Deadline]:
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
         timers = _apply(run, step, filing)
         cal = clocks.calendar(session, run.deps)
-        return timers + clocks.sync(session, run.spec, run.case, step.happened, run.now, cal, run.deps.warn_at)
+        case_type = run.deps.catalogue[run.case.type]
+        return timers + clocks.sync(session, run.spec, case_type, run.case, step.happened, run.now, cal,
+                                    run.deps.warn_at)
 
 
 def _apply(run: Run, step: Step, filing: bool) -> list[Deadline]:
@@ -58,8 +57,7 @@ def _apply(run: Run, step: Step, filing: bool) -> list[Deadline]:
         timeline.append(session, case.id, now, actor, "closed", reason=step.outcome,
                         payload={"status": case.status, "outcome": step.outcome})
     elif step.ready:
-        stages = [r.properties.get("stage") or case_type.stages.get(r.name, "handling") for r in step.ready]
-        case.status = min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+        case.status = case_type.status_while([r.properties.get("stage") for r in step.ready]) or case.status
     if opened and filing:
         scope = session.get(Grid, opened[0].grid_id)
         case.responsible_grid_id, case.responsible_level = scope.id, scope.level

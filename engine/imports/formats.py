@@ -17,8 +17,6 @@ from engine.errors import ValidationError
 from engine.people.access import ROLES
 
 KINDS = ("grids", "departments", "users")
-DEPARTMENT_KINDS = ("police", "market", "judicial", "health", "natural_resources", "urban_management",
-                    "environment", "work_safety", "petitions", "mediation", "cdc")
 COLUMNS = {  # the file's columns, and whether each must be present
     "grids": {"code": True, "name": True, "level": True, "parent_code": False},
     "departments": {"code": True, "name": True, "kind": True, "grid_code": True},
@@ -142,9 +140,13 @@ def _read_geojson(text: str, problems: Problems) -> list[tuple[int, dict]]:
     return rows
 
 
-def clean(kind: str, rows: list[tuple[int, dict]], problems: Problems) -> list[dict]:
-    """Each row's values checked one by one; a clean row holds its number under "row" and no bad values."""
+def clean(kind: str, rows: list[tuple[int, dict]], problems: Problems, department_kinds: tuple[str, ...]) -> list[dict]:
+    """Each row's values checked one by one; a clean row holds its number under "row" and no bad values.
+
+    A department's kind must be one of `department_kinds`, the ones the case-type catalogue names."""
     checks, cleaned = CHECKS[kind], []
+    if kind == "departments":
+        checks = {**checks, "kind": _required(_choice(department_kinds))}
     for number, raw in rows:
         row = {"row": number}
         for column, value in raw.items():
@@ -263,8 +265,8 @@ NAME = _required(_length(100))
 CHECKS = {
     "grids": {"code": _required(GRID_CODE), "name": NAME, "level": _required(_level),
               "parent_code": _optional(GRID_CODE), "polygon": polygon},
-    "departments": {"code": _required(DEPARTMENT_CODE), "name": NAME,
-                    "kind": _required(_choice(DEPARTMENT_KINDS)), "grid_code": _required(GRID_CODE)},
+    "departments": {"code": _required(DEPARTMENT_CODE), "name": NAME,  # and "kind", checked in clean()
+                    "grid_code": _required(GRID_CODE)},
     "users": {"username": _required(_pattern(r"[A-Za-z0-9_.-]{1,64}", "1 to 64 letters, digits, '_', '.' or '-'")),
               "display_name": NAME, "role": _required(_choice(ROLES)), "grid_code": _optional(GRID_CODE),
               "department_code": _optional(DEPARTMENT_CODE), "password": _optional(_length(200, 8)),

@@ -17,6 +17,7 @@ from engine.imports import formats
 from engine.imports.formats import Problems
 from engine.people.auth import hash_password
 from engine.places.grid import LEVEL_NAMES
+from engine.process import catalogue
 from engine.store.model import Department, Grid, User
 
 KINDS = formats.KINDS
@@ -67,7 +68,7 @@ def _check_kind(kind: str) -> None:
 
 
 def _import(deps: Deps, kind: str, rows: list[tuple[int, dict]], problems: Problems, dry_run: bool):
-    cleaned = formats.clean(kind, rows, problems)
+    cleaned = formats.clean(kind, rows, problems, catalogue.department_kinds(deps.catalogue))
     if not rows and not problems:
         problems.add(None, "file", "There are no data rows.")
     if dry_run:

@@ -31,6 +31,17 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class Loop:
+    """What the closed loop every type ends in (bpmn/shared/) tells the engine; workflows/ fills it once."""
+
+    stages: tuple[str, ...] = ()  # the case statuses its tasks show, the furthest from done first
+    handling_step: str = ""  # the step whose clock an approved extension moves
+    keep_running: tuple[str, ...] = ()  # statuses while a step's request is decided: its clock runs on
+    paused: str = ""  # the status of a suspended case: every clock pauses
+    department_kinds: tuple[str, ...] = ()  # what a task, a dispatcher or an imported department may name
+
+
+@dataclass(frozen=True)
 class CaseType:
     """A kind of reported matter and the process that handles it."""
 
@@ -41,19 +52,36 @@ class CaseType:
     open311_code: str
     folder: str  # under bpmn/: every .bpmn and .dmn file in it belongs to the process
     forms: dict[str, tuple[FormField, ...]] = field(default_factory=dict)
-    stages: dict[str, str] = field(default_factory=dict)  # task name -> case status while it is open
+    stages: tuple[str, ...] = ()  # statuses of its own tasks, ahead of the loop's, the furthest from done first
     outcomes: dict[str, str] = field(default_factory=dict)  # end outcome -> final case status
+    loop: Loop = field(default_factory=Loop)
 
-    def read_files(self) -> dict[str, str]:
-        """The BPMN/DMN text of this type and of bpmn/shared/, by path under bpmn/."""
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """Every status its open tasks can give a case (their `stage` property), the furthest from done first."""
+        return (*self.stages, *self.loop.stages)
+
+    def status_while(self, stages: list[str | None]) -> str | None:
+        """The case's status while tasks of these stages are open in parallel: the one furthest from done."""
+        order = self.statuses
+        named = [s for s in stages if s]
+        return min(named, key=lambda s: order.index(s) if s in order else len(order), default=None)
+
+    def read_files(self, root: Path = BPMN_ROOT) -> dict[str, str]:
+        """The BPMN/DMN text of this type and of shared/ under `root` (bpmn/), by path under `root`."""
         files = {}
-        for folder in (BPMN_ROOT / self.folder, BPMN_ROOT / "shared"):
+        for folder in (root / self.folder, root / "shared"):
             for path in sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn")):
                 files[f"{folder.name}/{path.name}"] = path.read_text(encoding="utf-8")
         return files
 
     def form(self, task_name: str) -> tuple[FormField, ...]:
         return self.forms.get(task_name, ())
+
+
+def department_kinds(catalogue: dict[str, CaseType]) -> tuple[str, ...]:
+    """Every department kind the catalogue's types name, in the order they name them."""
+    return tuple(dict.fromkeys(kind for t in catalogue.values() for kind in t.loop.department_kinds))
 
 
 def clean_form(fields: tuple[FormField, ...], data: dict) -> dict:

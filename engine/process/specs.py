@@ -41,15 +41,21 @@ class ProcessSpec:
     serializer: BpmnWorkflowSerializer = field(repr=False)
     decisions: dict = field(default_factory=dict, repr=False)  # decision id -> DMN engine, for the host
 
-    def decide(self, decision_id: str, context: dict) -> dict:
-        """Evaluate one of the version's DMN tables outside any workflow (the SLA policy, say)."""
-        if decision_id not in self.decisions:
-            raise ProcessError(f"no decision table {decision_id!r} in process {self.process_id!r}")
+    def decide(self, decision_ids: tuple[str, ...], context: dict) -> dict:
+        """Evaluate the version's DMN tables outside any workflow (the SLA policy, say), in the order given:
+        the first table with a matching row answers; a table the version lacks is passed over."""
+        tables = [d for d in decision_ids if d in self.decisions]
+        if not tables:
+            raise ProcessError(f"no decision table {' or '.join(decision_ids)} in process {self.process_id!r}")
         task = SimpleNamespace(data=dict(context), workflow=SimpleNamespace(script_engine=restricted_script_engine()))
-        try:
-            return dict(self.decisions[decision_id].result(task))
-        except SpiffWorkflowException as exc:
-            raise ProcessError(f"decision {decision_id!r} failed: {exc}") from exc
+        for decision_id in tables:
+            try:
+                answer = dict(self.decisions[decision_id].result(task))
+            except SpiffWorkflowException as exc:
+                raise ProcessError(f"decision {decision_id!r} failed: {exc}") from exc
+            if answer:
+                return answer
+        return {}
 
 
 def parse(process_id: str, files: dict[str, str]) -> ProcessSpec:

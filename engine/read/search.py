@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from engine.cases.projection import STAGES
 from engine.deps import Deps
 from engine.errors import ValidationError
 from engine.people import access
@@ -65,7 +64,7 @@ def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created
                 raise _unknown("reporter", f"no user named {reporter!r}")
             where.append(Case.reporter_id == reporter_id)
         if status is not None:
-            known = {"reported", *STAGES, *(s for t in deps.catalogue.values() for s in t.outcomes.values())}
+            known = {"reported", *(s for t in deps.catalogue.values() for s in (*t.statuses, *t.outcomes.values()))}
             if status not in known:
                 raise _unknown("status", f"no case status {status!r}; one of {', '.join(sorted(known))}")
             where.append(Case.status == status)

@@ -5,13 +5,22 @@ decided, pauses while the case is suspended and resumes where it stopped, moves 
 approved extension, and stops when the step is done; a re-dispatch after a return, or an escalation,
 starts the step's clock afresh. The whole-case clock starts at filing, pauses while suspended and stops at closing.
 Each running clock has deadline rows: warnings at fractions of its limit, and the breach at its due time.
-Limits come from the version's DMN table `sla_limit` (case type × severity × step → amount and unit).
+Which step is the handling step, and which case statuses pause or keep clocks running, the catalogue says
+(`CaseType.loop`).
+
+Limits come from the version's DMN tables, asked with the case's type and severity and the step (`case` for
+the whole case); the first matching row of a table answers amount, unit and policy. The type's own table
+(`type_sla_limit`, bpmn/<type>/sla.dmn) is asked first, the shared one (`sla_limit`, bpmn/shared/sla.dmn)
+only when none of the type's rows matches: a type's row wins over the shared rows for its step. A version
+without a table of its own (the general types; versions deployed before the tables were split, whose one
+shared table still holds every type's rows) reads the shared table alone.
 """
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.process.catalogue import CaseType
 from engine.process.specs import ProcessSpec
 from engine.sla import keys
 from engine.sla.calendar import BusinessCalendar
@@ -19,8 +28,7 @@ from engine.store import timeline
 from engine.store.model import Case, Deadline, Holiday, SlaClock, Task
 
 WARN_AT = (0.5, 0.8)
-KEEP_RUNNING = ("extension_review", "suspension_review")  # the step is being decided on, not done
-PAUSED = "suspended"
+SLA_TABLES = ("type_sla_limit", "sla_limit")  # the type's own rows, then the shared ones
 WHOLE_CASE = "case"
 
 
@@ -32,7 +40,7 @@ def calendar(session: Session, deps) -> BusinessCalendar:
     return session.info["calendar"]
 
 
-def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], now: datetime,
+def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, happened: list[dict], now: datetime,
          cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT) -> list[Deadline]:
     """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines."""
     created: list[Deadline] = []
@@ -49,35 +57,38 @@ def sync(session: Session, spec: ProcessSpec, case: Case, happened: list[dict], 
         if escalated and clock.step != WHOLE_CASE:
             _stop(session, clock, now)  # the level the case climbed to gets its own time
         else:
-            _follow(session, clock, case, open_tasks, now, cal, created)
+            _follow(session, clock, case, case_type.loop, open_tasks, now, cal, created)
     for name, task in open_tasks.items():
         clock = running.get(name)
         if clock is None or clock.stopped_at is not None:
             clock = _start(session, spec, case, name, now, cal, created, warn_at)
         task.due_at = clock.due_at if clock is not None else None
+    handling_step = case_type.loop.handling_step
     for happening in happened:
         if happening.get("timeline") == "extended" and happening.get("extension"):
-            handling = running.get("handle_case")
+            handling = running.get(handling_step)
             if handling is not None and handling.stopped_at is None:
                 _extend(session, handling, float(happening["extension"]), now, cal, created)
-                if "handle_case" in open_tasks:
-                    open_tasks["handle_case"].due_at = handling.due_at
+                if handling_step in open_tasks:
+                    open_tasks[handling_step].due_at = handling.due_at
     return created
 
 
-def _follow(session, clock, case, open_tasks, now, cal, created) -> None:
+def _follow(session, clock, case, loop, open_tasks, now, cal, created) -> None:
+    paused = case.status == loop.paused
+    waiting = paused or case.status in loop.keep_running  # the step is not done, it waits on a decision
     if case.closed_at is not None:
         _stop(session, clock, now)
-    elif clock.step != WHOLE_CASE and clock.step not in open_tasks and case.status not in (PAUSED, *KEEP_RUNNING):
+    elif clock.step != WHOLE_CASE and clock.step not in open_tasks and not waiting:
         _stop(session, clock, now)
-    elif case.status == PAUSED and clock.paused_at is None and clock.step not in open_tasks:
+    elif paused and clock.paused_at is None and clock.step not in open_tasks:
         _pause(session, clock, now, cal)
-    elif case.status != PAUSED and clock.paused_at is not None:
+    elif not paused and clock.paused_at is not None:
         _resume(session, clock, now, cal, created)
 
 
 def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | None:
-    limit = spec.decide("sla_limit", {"case_type": case.type, "severity": case.severity, "step": step})
+    limit = spec.decide(SLA_TABLES, {"case_type": case.type, "severity": case.severity, "step": step})
     if not limit or not limit.get("amount"):
         return None
     due = cal.add(now, float(limit["amount"]), limit["unit"])

@@ -1,5 +1,6 @@
 """Importing grids, departments and users from CSV and GeoJSON files into the real database."""
 import json
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event, select
@@ -8,6 +9,8 @@ from engine.errors import ValidationError
 from engine.imports import importer
 from engine.people import auth
 from engine.store.model import Department, Grid, User
+from workflows.dispute import DISPUTE
+from workflows.shared import LOOP
 
 VILLAGE = "350583106201"
 GRID_06 = "350583106201-06"
@@ -237,6 +240,15 @@ def test_departments_are_created_and_then_updated_by_code(deps):
     with deps.uow() as uow:
         city = uow.session.scalar(select(Department).where(Department.code == "350583-petitions"))
     assert city.kind == "petitions" and city.grid_id == grid(deps, "350583").id
+
+
+def test_a_department_kind_is_one_the_case_type_catalogue_names(deps):
+    content = csv("code,name,kind,grid_code\n350583-fire,南安市消防救援大队,fire,350583\n")
+    errors = refused(deps, "departments", content).errors
+    assert errors["row 2.kind"] == [f"'fire' is not one of: {', '.join(LOOP.department_kinds)}."]
+    with_fire = replace(LOOP, department_kinds=(*LOOP.department_kinds, "fire"))
+    deps.catalogue = {**deps.catalogue, "fire": replace(DISPUTE, code="fire", loop=with_fire)}
+    assert importer.import_file(deps, "departments", "d.csv", content).created == 1
 
 
 def test_new_users_can_sign_in_with_their_imported_password(deps):

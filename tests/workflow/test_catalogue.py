@@ -1,14 +1,27 @@
-"""The catalogue and the diagrams agree: every type parses, is drawn, and has a form for every task."""
+"""The catalogue and the diagrams agree: every type parses, is drawn, has a form for every task, and knows
+every status and department kind its diagrams and tables name."""
+import ast
+
 import pytest
 from lxml import etree
 
 from engine.process import specs
 from workflows import CATALOGUE
+from workflows.shared import LOOP, LOOP_FORMS
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+      "spiff": "http://spiffworkflow.org/bpmn/schema/1.0/core", "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+DEPARTMENT_OUTPUTS = ("lead_department", "co_departments", "authority")  # the data keys `department_var` reads
 FLOW_NODES = ("startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
               "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
               "intermediateThrowEvent", "manualTask", "serviceTask", "task")
+
+
+def properties(case_type, name: str) -> set[str]:
+    """Every value of the spiffworkflow property `name` in the type's diagrams."""
+    return {value for path, text in case_type.read_files().items() if path.endswith(".bpmn")
+            for value in etree.fromstring(text.encode()).xpath(
+                f"//spiff:property[@name='{name}']/@value", namespaces=NS)}
 
 
 def manual_tasks(parsed) -> set[str]:
@@ -44,3 +57,47 @@ def test_every_diagram_draws_every_flow_node_and_sequence_flow(path):
 def test_open311_service_codes_are_unique():
     codes = [t.open311_code for t in CATALOGUE.values()]
     assert len(codes) == len(set(codes))
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_the_statuses_a_type_orders_are_exactly_the_stages_its_diagrams_name(code):
+    case_type = CATALOGUE[code]
+    assert set(case_type.statuses) == properties(case_type, "stage")
+    assert len(set(case_type.statuses)) == len(case_type.statuses)
+
+
+def test_every_type_runs_the_loop_whose_handling_step_has_a_form_and_whose_statuses_it_orders():
+    assert all(t.loop == LOOP for t in CATALOGUE.values())
+    assert LOOP.handling_step in LOOP_FORMS
+    assert {LOOP.paused, *LOOP.keep_running} <= set(LOOP.stages)
+
+
+def test_with_tasks_open_in_parallel_the_case_shows_the_stage_furthest_from_done():
+    dispute = CATALOGUE["dispute"]
+    assert dispute.status_while(["handling", "mediating", "follow_up"]) == "mediating"
+    assert dispute.status_while(["something_new", "verifying", None]) == "verifying"
+    assert dispute.status_while(["something_new"]) == "something_new"
+    assert dispute.status_while([None]) is None
+
+
+def test_every_department_a_diagram_or_table_names_is_a_kind_the_catalogue_knows():
+    named = set().union(*(properties(t, "department") for t in CATALOGUE.values()))
+    for case_type in CATALOGUE.values():
+        for path, text in case_type.read_files().items():
+            if path.endswith(".dmn"):
+                for table in etree.fromstring(text.encode()).iterfind(".//dmn:decisionTable", NS):
+                    named |= _departments(table)
+    assert named and named <= set(LOOP.department_kinds), named - set(LOOP.department_kinds)
+    assert LOOP_FORMS["dispatch_case"][0].choices == LOOP.department_kinds
+
+
+def _departments(table) -> set[str]:
+    """The kinds a DMN table's department columns answer: a quoted kind, or a list of them."""
+    columns = [i for i, o in enumerate(table.findall("dmn:output", NS)) if o.get("name") in DEPARTMENT_OUTPUTS]
+    kinds = set()
+    for rule in table.iterfind("dmn:rule", NS):
+        entries = rule.findall("dmn:outputEntry", NS)
+        for column in columns:
+            value = ast.literal_eval(entries[column].findtext("dmn:text", namespaces=NS))
+            kinds |= {value} if isinstance(value, str) else set(value)
+    return kinds
