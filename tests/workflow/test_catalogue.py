@@ -3,9 +3,9 @@ import pytest
 from lxml import etree
 
 from engine.process import specs
+from tests.workflow.harness import NS
 from workflows import CATALOGUE
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
 FLOW_NODES = ("startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
               "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
               "intermediateThrowEvent", "manualTask", "serviceTask", "task")
