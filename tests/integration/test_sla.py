@@ -1,5 +1,6 @@
 """The SLA clock under a controlled clock: due times in business time, warnings, breaches, pauses, extensions."""
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from engine.cases import services
 from engine.deadlines import firing
 from engine.store.model import Case, Deadline, Grid, Notification, SlaClock, SupervisionOrder, Task, TimelineEvent, User
-from tests.helpers import open_task, user_id
+from tests.helpers import open_task, race, user_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
@@ -179,22 +180,11 @@ def test_a_handling_breach_escalates_the_case_one_level_with_a_supervision_order
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_workers_racing_for_one_breach_escalate_once(deps, clock, workers):
-    import threading
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
     [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
     clock.set(breach.due_at + timedelta(minutes=1))
-    results, barrier = [], threading.Barrier(workers)
-
-    def fire():
-        barrier.wait()
-        results.append(firing.fire_deadline(deps, breach.id))
-
-    threads = [threading.Thread(target=fire) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(*[partial(firing.fire_deadline, deps, breach.id)] * workers)
     assert sorted(results) == ["done"] * (workers - 1) + ["fired"]
     with deps.uow() as uow:
         assert len(uow.session.scalars(select(SupervisionOrder).where(SupervisionOrder.case_id == case_id)).all()) == 1
