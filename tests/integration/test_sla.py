@@ -32,6 +32,12 @@ def pending(deps, case_id, kind=None) -> list[Deadline]:
         return [d for d in uow.session.scalars(query) if kind is None or d.kind == kind]
 
 
+def breach_of(deps, case_id, step) -> Deadline:
+    """The one pending breach deadline of a step."""
+    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == step]
+    return breach
+
+
 def events(deps, case_id, kind) -> list[TimelineEvent]:
     with deps.uow() as uow:
         return list(uow.session.scalars(select(TimelineEvent).where(
@@ -60,7 +66,7 @@ def test_registration_is_due_after_four_working_hours_skipping_lunch(deps, clock
 def test_an_untouched_dispute_breaches_on_the_right_minute_with_a_supervision_order(deps, clock):
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "register_case"]
+    breach = breach_of(deps, case_id, "register_case")
     clock.set(breach.due_at - timedelta(seconds=1))
     assert firing.fire_deadline(deps, breach.id) == "early"
     clock.set(breach.due_at)
@@ -167,7 +173,7 @@ def test_a_re_dispatch_after_a_return_restarts_the_handling_clock(deps, clock):
 def test_a_handling_breach_escalates_the_case_one_level_with_a_supervision_order(deps, clock):
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
+    breach = breach_of(deps, case_id, "handle_case")
     clock.set(breach.due_at)
     assert firing.fire_deadline(deps, breach.id) == "fired"
     assert open_task(deps, case_id, "review_escalation").grid_id is not None
@@ -182,7 +188,7 @@ def test_a_handling_breach_escalates_the_case_one_level_with_a_supervision_order
 def test_workers_racing_for_one_breach_escalate_once(deps, clock, workers):
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
+    breach = breach_of(deps, case_id, "handle_case")
     clock.set(breach.due_at + timedelta(minutes=1))
     results = race(*[partial(firing.fire_deadline, deps, breach.id)] * workers)
     assert sorted(results) == ["done"] * (workers - 1) + ["fired"]
@@ -195,7 +201,7 @@ def test_a_worker_that_dies_half_way_through_a_firing_leaves_it_to_fire_once_lat
     from engine.deadlines import alarms
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
+    breach = breach_of(deps, case_id, "handle_case")
     clock.set(breach.due_at)
     real = alarms.breach
 
