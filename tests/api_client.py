@@ -15,16 +15,16 @@ def task_id(case: dict) -> str:
     return task["id"]
 
 
-def at_town_judicial_office(client, login, case: dict) -> str:
-    """Register the dispute as high risk and let village mediation fail: the town judicial office's task."""
+def at_town_judicial_office(client, login, case: dict) -> dict:
+    """Register the dispute as high risk and let village mediation fail: the case, now with the town judicial office."""
     client.post(f"/api/v1/tasks/{task_id(case)}/complete", headers=login("leader"),
                 json={"data": {"decision": "valid", "risk": "high", "violence": False}})
     village_task = client.get(f"/api/v1/cases/{case['id']}", headers=login("leader")).json["tasks"][0]
     response = client.post(f"/api/v1/tasks/{village_task['id']}/complete", headers=login("village"),
                            json={"data": {"resolved": False, "outcome": "未果"}})
-    [task] = response.json["tasks"]
-    assert task["department_code"] == "350583106-judicial"
-    return task["id"]
+    assert [(t["name"], t["department_code"]) for t in response.json["tasks"]] == [
+        ("mediate_at_town", "350583106-judicial")], response.json
+    return response.json
 
 
 def walk(client, headers, url, **params) -> list:

@@ -61,7 +61,9 @@ def clean_db(sql_engine):
 
 @pytest.fixture
 def clock():
+    """A clock that stands still until the test moves it; workflow timers read it too."""
     fake = FakeClock()
+    runner.use_clock(fake)
     yield fake
     runner.use_clock(SystemClock())
 

@@ -1,4 +1,6 @@
-"""Small helpers shared by tests: find demo users and open tasks."""
+"""Small helpers shared by tests: find demo users and open tasks, race calls against each other."""
+import threading
+
 from sqlalchemy import select
 
 from engine.store.model import Deadline, Task, User
@@ -27,3 +29,23 @@ def timer_deadline(deps, case_id: int):
             Deadline.case_id == case_id, Deadline.kind == "timer", Deadline.fired_at.is_(None),
             Deadline.cancelled_at.is_(None))).all()
     return row.id, row.due_at
+
+
+def race(*calls) -> list:
+    """Start the calls at once, each on its own thread; return what each returned or raised, in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as exc:  # collected and asserted on by the caller
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

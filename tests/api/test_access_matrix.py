@@ -4,6 +4,8 @@ Out of scope answers 404 (ids leak nothing); in scope with the wrong role for an
 """
 import pytest
 
+from tests.api_client import at_town_judicial_office, file
+
 CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "high"}
 IN_TOWN = ["worker", "leader", "village", "judicial", "supervisor", "admin"]
 OTHER_TOWN = ["shuitou_worker", "shuitou_leader", "shuitou_judicial", "shuitou_supervisor"]
@@ -12,23 +14,13 @@ OTHER_TOWN = ["shuitou_worker", "shuitou_leader", "shuitou_judicial", "shuitou_s
 @pytest.fixture
 def case(client, login):
     """A Luncang dispute waiting for registration by the level-2 grid leader."""
-    response = client.post("/api/v1/cases", json=CASE, headers=login("worker"))
-    assert response.status_code == 201
-    return response.json
+    return file(client, login, severity="high")
 
 
 @pytest.fixture
 def town_case(client, login, case):
     """The same dispute after village mediation failed: now with the town judicial office."""
-    leader, village = login("leader"), login("village")
-    [task] = case["tasks"]
-    client.post(f"/api/v1/tasks/{task['id']}/complete", headers=leader,
-                json={"data": {"decision": "valid", "risk": "high", "violence": False}})
-    village_task = client.get(f"/api/v1/cases/{case['id']}", headers=leader).json["tasks"][0]
-    response = client.post(f"/api/v1/tasks/{village_task['id']}/complete", headers=village,
-                           json={"data": {"resolved": False, "outcome": "未果"}})
-    assert response.json["tasks"][0]["name"] == "mediate_at_town"
-    return response.json
+    return at_town_judicial_office(client, login, case)
 
 
 READ_CASE = {

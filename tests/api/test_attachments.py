@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from tests.api_client import assert_error
+from tests.api_client import assert_error, at_town_judicial_office, file
 from tests.unit.test_filetypes import ooxml
 
 CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "high"}
@@ -42,22 +42,13 @@ def stored_files(app, sha256: str | None = None) -> list:
 
 @pytest.fixture
 def case(client, login) -> dict:
-    response = client.post("/api/v1/cases", json=CASE, headers=login("worker"))
-    assert response.status_code == 201
-    return response.json
+    return file(client, login, severity="high")
 
 
 @pytest.fixture
 def town_case(client, login, case) -> dict:
     """The dispute after village mediation failed: the town judicial office (a liaison) mediates."""
-    [task] = case["tasks"]
-    client.post(f"/api/v1/tasks/{task['id']}/complete", headers=login("leader"),
-                json={"data": {"decision": "valid", "risk": "high", "violence": False}})
-    village_task = client.get(f"/api/v1/cases/{case['id']}", headers=login("leader")).json["tasks"][0]
-    response = client.post(f"/api/v1/tasks/{village_task['id']}/complete", headers=login("village"),
-                           json={"data": {"resolved": False, "outcome": "未果"}})
-    assert response.json["tasks"][0]["name"] == "mediate_at_town"
-    return response.json
+    return at_town_judicial_office(client, login, case)
 
 
 def test_a_photo_reads_back_byte_identical_with_its_hash_and_lands_on_the_timeline(client, login, case):

@@ -1,11 +1,11 @@
 """A phone on a bad network retries its filing: the same Idempotency-Key files once, even concurrently."""
-import threading
+from functools import partial
 
 from sqlalchemy import func, select
 
 from engine.cases import services
 from engine.store.model import Case
-from tests.helpers import user_id
+from tests.helpers import race, user_id
 
 CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "low"}
 
@@ -44,17 +44,7 @@ def test_concurrent_retries_file_exactly_one_case(deps):
     worker = user_id(deps, "worker")
     new = services.NewCase(type="dispute", title="并发重试", severity="low")
     for round_no in range(5):
-        barrier, results = threading.Barrier(4), []
-
-        def retry(key=f"race-{round_no}", barrier=barrier, results=results):
-            barrier.wait()
-            results.append(services.file_case(deps, worker, new, key))
-
-        threads = [threading.Thread(target=retry) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert len(results) == 4 and len(set(results)) == 1, results
+        results = race(*[partial(services.file_case, deps, worker, new, f"race-{round_no}")] * 4)
+        assert all(isinstance(r, int) for r in results) and len(set(results)) == 1, results
     with deps.uow() as uow:
         assert uow.session.scalar(select(func.count(Case.id))) == 5

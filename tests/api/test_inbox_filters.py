@@ -74,7 +74,7 @@ def spread(client, login):
         "public_health_medium_06_01": file(client, login, type="public_health"),
     }
     tasks = {name: task_id(case) for name, case in cases.items()}
-    tasks["judicial_office"] = at_town_judicial_office(client, login, file(client, login, title="宅基地纠纷"))
+    tasks["judicial_office"] = task_id(at_town_judicial_office(client, login, file(client, login, title="宅基地纠纷")))
     return tasks
 
 

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from engine.deadlines import firing
 from engine.store.model import Deadline
+from tests.api_client import file
 
-CASE = {"type": "dispute", "title": "邻里纠纷", "severity": "medium"}
+MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def breach_registration(app, clock, case_id):
@@ -21,8 +22,8 @@ def breach_registration(app, clock, case_id):
 
 def test_a_breach_leaves_an_order_that_a_supervisor_answers_and_notices_for_the_supervisors(client, login, app,
                                                                                             clock):
-    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    clock.set(MONDAY_9AM)
+    case = file(client, login)
     breach_registration(app, clock, case["id"])
     supervisor = login("supervisor")
     [order] = client.get("/api/v1/supervision-orders", headers=supervisor).json
@@ -47,8 +48,8 @@ def test_a_breach_leaves_an_order_that_a_supervisor_answers_and_notices_for_the_
 
 
 def test_an_unanswered_order_becomes_overdue_on_the_timeline(client, login, app, clock):
-    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    clock.set(MONDAY_9AM)
+    case = file(client, login)
     breach_registration(app, clock, case["id"])
     deps = app.extensions["gridflow"]
     with deps.uow() as uow:
@@ -61,8 +62,8 @@ def test_an_unanswered_order_becomes_overdue_on_the_timeline(client, login, app,
 
 
 def test_a_supervisor_issues_an_order_by_hand_which_is_answered_like_any_other(client, login, app, clock):
-    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    clock.set(MONDAY_9AM)
+    case = file(client, login)
     path = f"/api/v1/cases/{case['id']}/supervision-orders"
     supervisor = login("supervisor")
     issued = client.post(path, headers=supervisor, json={"reason": "群众反映强烈，限期立案"})
@@ -83,7 +84,7 @@ def test_a_supervisor_issues_an_order_by_hand_which_is_answered_like_any_other(c
 
 
 def test_only_a_supervisor_who_sees_an_open_case_issues_an_order(client, login):
-    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    case = file(client, login)
     path = f"/api/v1/cases/{case['id']}/supervision-orders"
     assert client.post(path, headers=login("leader"), json={"reason": "x"}).status_code == 403
     assert client.post(path, headers=login("shuitou_supervisor"), json={"reason": "x"}).status_code == 404
@@ -93,8 +94,8 @@ def test_only_a_supervisor_who_sees_an_open_case_issues_an_order(client, login):
 
 
 def test_an_order_out_of_scope_is_not_found_in_the_same_words_as_a_missing_one(client, login, app, clock):
-    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    clock.set(MONDAY_9AM)
+    case = file(client, login)
     breach_registration(app, clock, case["id"])
     [order] = client.get("/api/v1/supervision-orders", headers=login("supervisor")).json
     stranger = login("shuitou_supervisor")

@@ -9,6 +9,8 @@ from urllib.request import Request, urlopen
 import pytest
 from werkzeug.serving import make_server
 
+from tests.helpers import race
+
 ROUNDS = 20
 DISPUTE = {"type": "dispute", "title": "邻里纠纷", "severity": "low"}
 REGISTER = {"decision": "valid", "risk": "low", "violence": False}
@@ -34,26 +36,6 @@ def call(url: str, headers: dict, body=None) -> tuple[int, dict]:
     except HTTPError as error:
         with error:
             return error.code, json.load(error)
-
-
-def race(*calls) -> list[tuple[int, dict]]:
-    """Send the calls at once, each from its own thread; return their (status, body) in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, send):
-        barrier.wait()
-        try:
-            results[i] = send()
-        except Exception as exc:  # reported by the assertion below
-            results[i] = (None, repr(exc))
-
-    threads = [threading.Thread(target=run, args=(i, send)) for i, send in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def registration_task(server, login) -> dict:

@@ -1,40 +1,19 @@
 """One writer per case: racing claims and completions on the same task, on the real database."""
-import threading
 from functools import partial
 
 from engine.cases import services
 from engine.errors import ConflictError
-from tests.helpers import open_task, user_id
+from tests.helpers import open_task, race, user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="low")
-
-
-def race(actions):
-    """Start all actions at once; return what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        barrier.wait()
-        try:
-            results[i] = action()
-        except Exception as exc:  # collected and asserted on by the caller
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_two_leaders_claiming_one_task_at_once_exactly_one_wins(deps):
     leader, village = user_id(deps, "leader"), user_id(deps, "village")
     for _ in range(10):
         task = open_task(deps, services.file_case(deps, user_id(deps, "worker"), DISPUTE))
-        results = race([partial(services.claim_task, deps, leader, task.id),
-                        partial(services.claim_task, deps, village, task.id)])
+        results = race(partial(services.claim_task, deps, leader, task.id),
+                       partial(services.claim_task, deps, village, task.id))
         winners = [r for r in results if r is None]
         losers = [r for r in results if isinstance(r, ConflictError)]
         assert (len(winners), len(losers)) == (1, 1), results
@@ -46,7 +25,7 @@ def test_two_completions_of_one_task_at_once_advance_the_case_once(deps):
     for _ in range(10):
         case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
         task = open_task(deps, case_id)
-        results = race([partial(services.complete_task, deps, leader, task.id, data),
-                        partial(services.complete_task, deps, village, task.id, data)])
+        results = race(partial(services.complete_task, deps, leader, task.id, data),
+                       partial(services.complete_task, deps, village, task.id, data))
         assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"], results
         assert open_task(deps, case_id).name == "mediate_at_grid"

@@ -1,5 +1,6 @@
 """The SLA clock under a controlled clock: due times in business time, warnings, breaches, pauses, extensions."""
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from engine.cases import services
 from engine.deadlines import firing
 from engine.store.model import Case, Deadline, Grid, Notification, SlaClock, SupervisionOrder, Task, TimelineEvent, User
-from tests.helpers import open_task, user_id
+from tests.helpers import open_task, race, user_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
@@ -29,6 +30,12 @@ def pending(deps, case_id, kind=None) -> list[Deadline]:
         query = select(Deadline).where(Deadline.case_id == case_id, Deadline.fired_at.is_(None),
                                        Deadline.cancelled_at.is_(None)).order_by(Deadline.due_at)
         return [d for d in uow.session.scalars(query) if kind is None or d.kind == kind]
+
+
+def breach_of(deps, case_id, step) -> Deadline:
+    """The one pending breach deadline of a step."""
+    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == step]
+    return breach
 
 
 def events(deps, case_id, kind) -> list[TimelineEvent]:
@@ -59,7 +66,7 @@ def test_registration_is_due_after_four_working_hours_skipping_lunch(deps, clock
 def test_an_untouched_dispute_breaches_on_the_right_minute_with_a_supervision_order(deps, clock):
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "register_case"]
+    breach = breach_of(deps, case_id, "register_case")
     clock.set(breach.due_at - timedelta(seconds=1))
     assert firing.fire_deadline(deps, breach.id) == "early"
     clock.set(breach.due_at)
@@ -166,7 +173,7 @@ def test_a_re_dispatch_after_a_return_restarts_the_handling_clock(deps, clock):
 def test_a_handling_breach_escalates_the_case_one_level_with_a_supervision_order(deps, clock):
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
+    breach = breach_of(deps, case_id, "handle_case")
     clock.set(breach.due_at)
     assert firing.fire_deadline(deps, breach.id) == "fired"
     assert open_task(deps, case_id, "review_escalation").grid_id is not None
@@ -179,22 +186,11 @@ def test_a_handling_breach_escalates_the_case_one_level_with_a_supervision_order
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_workers_racing_for_one_breach_escalate_once(deps, clock, workers):
-    import threading
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
+    breach = breach_of(deps, case_id, "handle_case")
     clock.set(breach.due_at + timedelta(minutes=1))
-    results, barrier = [], threading.Barrier(workers)
-
-    def fire():
-        barrier.wait()
-        results.append(firing.fire_deadline(deps, breach.id))
-
-    threads = [threading.Thread(target=fire) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(*[partial(firing.fire_deadline, deps, breach.id)] * workers)
     assert sorted(results) == ["done"] * (workers - 1) + ["fired"]
     with deps.uow() as uow:
         assert len(uow.session.scalars(select(SupervisionOrder).where(SupervisionOrder.case_id == case_id)).all()) == 1
@@ -205,7 +201,7 @@ def test_a_worker_that_dies_half_way_through_a_firing_leaves_it_to_fire_once_lat
     from engine.deadlines import alarms
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = walk_to_handling(deps)
-    [breach] = [d for d in pending(deps, case_id, "breach") if d.name == "handle_case"]
+    breach = breach_of(deps, case_id, "handle_case")
     clock.set(breach.due_at)
     real = alarms.breach
 

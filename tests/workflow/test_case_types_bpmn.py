@@ -5,25 +5,23 @@ closed loop it calls) and driven through engine.process.specs and engine.process
 
 Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
 """
-from pathlib import Path
-from uuid import UUID
-
 import pytest
 
 from engine.errors import ConflictError
 from engine.process import runner, specs
+from tests.workflow.harness import (
+    REGISTER,
+    VERIFY,
+    Case,
+    co_handling,
+    dispatching,
+    events,
+    handling,
+    in_lanes,
+    read_files,
+)
 
-BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
 PROCESSES = {"illegal_construction": "illegal_construction", "public_health": "public_health", "dispute": "dispute"}
-
-
-def read_files(folder: str) -> dict[str, str]:
-    """Like CaseType.read_files: the type's folder and bpmn/shared/, keyed by path under bpmn/."""
-    return {
-        f"{directory}/{path.name}": path.read_text(encoding="utf-8")
-        for directory in (folder, "shared")
-        for path in sorted((BPMN_ROOT / directory).glob("*.bpmn")) + sorted((BPMN_ROOT / directory).glob("*.dmn"))
-    }
 
 
 # Lanes of every human task, the closed loop's included
@@ -39,137 +37,31 @@ LANE_OF_TASK = {
 }
 
 START = {"severity": "medium", "reporter": "wang_gridworker", "subcategory": ""}
+REGISTRATION = {"reason": "情况属实", "duplicate_of": ""}
+DISPUTE_REGISTRATION = {"risk": "low", "violence": False, **REGISTRATION}  # a dispute's form asks for more
 WITHDRAWAL = {"reason": "问题已自行解决", "by": "wang_gridworker"}
 
 
 @pytest.fixture(scope="module")
 def parsed():
-    return {case_type: specs.parse(process_id, read_files(case_type)) for case_type, process_id in PROCESSES.items()}
+    return {case_type: specs.parse(process_id, read_files(case_type, "shared"))
+            for case_type, process_id in PROCESSES.items()}
 
 
-@pytest.fixture(params=[False, True], ids=["in_memory", "restored"])
-def new_case(request, parsed):
+@pytest.fixture
+def new_case(parsed, roundtrip):
     def make(case_type, **data):
-        return Case(parsed[case_type], case_type, request.param, {**START, "case_type": case_type, **data})
+        return Case(parsed[case_type], {**START, "case_type": case_type, **data}, roundtrip,
+                    check=in_lanes(LANE_OF_TASK[case_type]),
+                    registration=DISPUTE_REGISTRATION if case_type == "dispute" else REGISTRATION)
 
     return make
 
 
-def scope_level(task):
-    """A fixed `scope_level`, or a `scope_var` the runner resolved (as `scope_level`, or earlier as `scope`)."""
-    props = task.properties
-    value = props.get("scope_level", props.get("scope"))
-    return None if value is None else int(value)
-
-
-def describe(task):
-    props = task.properties
-    return (task.name, props.get("role"), props.get("department"), scope_level(task), props.get("stage"))
-
-
-class Case:
-    """One case; with roundtrip=True the workflow is dumped and restored before every step."""
-
-    def __init__(self, spec, case_type, roundtrip, data):
-        self.spec, self.case_type, self.roundtrip = spec, case_type, roundtrip
-        self.workflow, self.step = runner.start(spec, data)
-        self.happened = list(self.step.happened)
-        self._check_lanes()
-
-    def _workflow(self):
-        if self.roundtrip:
-            self.workflow = runner.restore(self.spec, runner.dump(self.spec, self.workflow))
-        return self.workflow
-
-    def _record(self, step):
-        self.step = step
-        self.happened += step.happened
-        self._check_lanes()
-        return step
-
-    def _check_lanes(self):
-        for task in self.step.ready:
-            assert task.lane == LANE_OF_TASK[self.case_type][task.name], (task.name, task.lane)
-
-    @property
-    def ready(self):
-        return sorted(describe(t) for t in self.step.ready)
-
-    def task(self, name):
-        tasks = [t for t in self.step.ready if t.name == name]
-        assert tasks, f"{name} is not READY; READY: {sorted(t.name for t in self.step.ready)}"
-        return tasks[0]
-
-    def data_of(self, task_name):
-        return self.workflow.get_task_from_id(UUID(self.task(task_name).id)).data
-
-    def complete(self, name, task=None, **data):
-        task = task or self.task(name)
-        return self._record(runner.complete(self._workflow(), task.id, data))
-
-    def message(self, name, payload):
-        return self._record(runner.send_message(self._workflow(), name, payload))
-
-    def signal(self, name, payload):
-        return self._record(runner.send_signal(self._workflow(), name, payload))
-
-    # ---- the usual steps
-    def register(self, decision="valid", **data):
-        fields = {"decision": decision, "reason": "情况属实", "duplicate_of": "", **data}
-        if self.case_type == "dispute":
-            fields = {"risk": "low", "violence": False, **fields}
-        return self.complete("register_case", **fields)
-
-    def dispatch(self, lead, co=()):
-        return self.complete("dispatch_case", lead_department=lead, co_departments=list(co), note="请按时办理")
-
-    def handle(self, result="已处置到位"):
-        return self.complete("handle_case", action="feedback", result=result, reason="", extra_days=0)
-
-    def co_handle(self, department, result="已配合"):
-        [task] = [t for t in self.step.ready if t.name == "co_handle" and t.properties["department"] == department]
-        return self.complete("co_handle", task=task, result=result)
-
-    def verify(self, passed=True, note="现场已整改"):
-        return self.complete("verify_on_site", passed=passed, note=note)
-
-    def follow_up(self, satisfied=True, note="群众满意"):
-        return self.complete("follow_up", satisfied=satisfied, note=note)
-
-    def finish(self):
-        """Verification and follow-up of the closed loop, then the case is closed."""
-        assert self.ready == [VERIFY]
-        self.verify()
-        assert self.ready == [FOLLOW_UP]
-        step = self.follow_up()
-        assert step.completed and step.outcome == "closed" and step.ready == []
-        return step
-
-
-def events(step):
-    """The timeline/counter/outcome entries of a step, without titles."""
-    return [{k: v for k, v in h.items() if k != "title"} for h in step.happened]
-
-
-REGISTER = ("register_case", "grid_leader", None, 3, "registering")
-VERIFY = ("verify_on_site", "grid_worker", None, None, "verifying")
-FOLLOW_UP = ("follow_up", "grid_leader", None, 3, "follow_up")
 INSPECT = ("inspect_site", "liaison", "urban_management", None, "inspecting")
 STOP_WORK = ("issue_stop_work_order", "liaison", "urban_management", None, "stop_work")
 TRIAGE = ("triage", "liaison", "health", None, "triage")
 CDC = ("cdc_response", "liaison", "cdc", None, "handling")
-
-
-def dispatching(level=1):
-    return ("dispatch_case", "supervisor", None, level, "dispatching")
-
-
-def handling(department):
-    return ("handle_case", "liaison", department, None, "handling")
-
-
-def co_handling(department):
-    return ("co_handle", "liaison", department, None, "handling")
 
 
 def penalty(department):
@@ -336,10 +228,10 @@ def _registration(case):
 
 
 def _middle(case):
-    if case.case_type == "illegal_construction":
+    if case.spec.process_id == "illegal_construction":
         _to_penalty(case, "farmland")
         assert case.ready == [penalty("natural_resources")]
-    elif case.case_type == "public_health":
+    elif case.spec.process_id == "public_health":
         case.register()
         triage(case, cluster=True, food_related=True)
         case.dispatch("health", ["market"])
@@ -351,12 +243,12 @@ def _middle(case):
 
 
 def _verification(case):
-    if case.case_type == "illegal_construction":
+    if case.spec.process_id == "illegal_construction":
         _to_penalty(case, "")
         case.complete("impose_penalty", decision_no="罚字002号", fine_yuan=3000, note="")
         case.dispatch("urban_management")
         case.handle()
-    elif case.case_type == "public_health":
+    elif case.spec.process_id == "public_health":
         case.register()
         triage(case)
         case.dispatch("health")

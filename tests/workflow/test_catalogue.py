@@ -6,11 +6,10 @@ import pytest
 from lxml import etree
 
 from engine.process import specs
+from tests.workflow.harness import NS
 from workflows import CATALOGUE
 from workflows.shared import LOOP, LOOP_FORMS
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-      "spiff": "http://spiffworkflow.org/bpmn/schema/1.0/core", "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
 DEPARTMENT_OUTPUTS = ("lead_department", "co_departments", "authority")  # the data keys `department_var` reads
 FLOW_NODES = ("startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
               "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
@@ -21,7 +20,7 @@ def properties(case_type, name: str) -> set[str]:
     """Every value of the spiffworkflow property `name` in the type's diagrams."""
     return {value for path, text in case_type.read_files().items() if path.endswith(".bpmn")
             for value in etree.fromstring(text.encode()).xpath(
-                f"//spiff:property[@name='{name}']/@value", namespaces=NS)}
+                f"//spiffworkflow:property[@name='{name}']/@value", namespaces=NS)}
 
 
 def manual_tasks(parsed) -> set[str]:

@@ -4,23 +4,27 @@ engine.process.specs and engine.process.runner as the host drives them.
 
 Every scenario runs twice: in memory, and with runner.dump/runner.restore before every step.
 """
-from pathlib import Path
-from uuid import UUID
-
 import pytest
 from lxml import etree
 
 from engine.errors import ConflictError
 from engine.process import runner, specs
-from tests.workflow.test_diagrams import NS, _tree
+from tests.workflow.harness import (
+    FOLLOW_UP,
+    NS,
+    REGISTER,
+    VERIFY,
+    Case,
+    co_handling,
+    diagram,
+    dispatching,
+    events,
+    handling,
+    in_lanes,
+    read_files,
+)
 
-BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
-FOLDERS = ("general", "shared")
-FILES = {
-    p.relative_to(BPMN_ROOT).as_posix(): p.read_text(encoding="utf-8")
-    for folder in FOLDERS
-    for p in sorted((BPMN_ROOT / folder).glob("*.bpmn")) + sorted((BPMN_ROOT / folder).glob("*.dmn"))
-}
+FILES = read_files("general", "shared")
 DIAGRAMS = {
     "general/general_case.bpmn": "general_case",
     "shared/closed_loop.bpmn": "closed_loop",
@@ -44,6 +48,7 @@ LANE_OF_TASK = {
 }
 
 START = {"case_type": "work_safety", "severity": "low", "reporter": "wang_gridworker", "subcategory": ""}
+REGISTRATION = {"reason": "属实", "duplicate_of": "", "subcategory": ""}
 PAYLOAD = {"reason": "群众反映久拖未办", "by": "town_supervisor"}
 
 
@@ -52,127 +57,17 @@ def spec():
     return specs.parse("general_case", FILES)
 
 
-@pytest.fixture(params=[False, True], ids=["in_memory", "restored"])
-def new_case(request, spec):
+def general_case(spec, roundtrip=False, **data):
+    """A general case started with START and `data`, its READY tasks checked against their lanes."""
+    return Case(spec, {**START, **data}, roundtrip, check=in_lanes(LANE_OF_TASK), registration=REGISTRATION)
+
+
+@pytest.fixture
+def new_case(spec, roundtrip):
     def make(**data):
-        return Case(spec, request.param, {**START, **data})
+        return general_case(spec, roundtrip, **data)
 
     return make
-
-
-def scope_level(task):
-    """The task's grid level: a fixed `scope_level`, or a `scope_var` resolved by the runner."""
-    props = task.properties
-    value = props.get("scope_level")
-    return None if value is None else int(value)
-
-
-def describe(task):
-    props = task.properties
-    return (task.name, props.get("role"), props.get("department"), scope_level(task), props.get("stage"))
-
-
-class Case:
-    """One case; with roundtrip=True the workflow is dumped and restored before every step."""
-
-    def __init__(self, spec, roundtrip, data):
-        self.spec, self.roundtrip = spec, roundtrip
-        self.workflow, self.step = runner.start(spec, data)
-        self.happened = list(self.step.happened)
-        self._check_lanes()
-
-    def _workflow(self):
-        if self.roundtrip:
-            self.workflow = runner.restore(self.spec, runner.dump(self.spec, self.workflow))
-        return self.workflow
-
-    def _record(self, step):
-        self.step = step
-        self.happened += step.happened
-        self._check_lanes()
-        return step
-
-    def _check_lanes(self):
-        for task in self.step.ready:
-            assert task.lane == LANE_OF_TASK[task.name], (task.name, task.lane)
-
-    @property
-    def ready(self):
-        return sorted(describe(t) for t in self.step.ready)
-
-    @property
-    def ready_names(self):
-        return sorted(t.name for t in self.step.ready)
-
-    def task(self, name):
-        tasks = [t for t in self.step.ready if t.name == name]
-        assert tasks, f"{name} is not READY; READY: {self.ready_names}"
-        return tasks[0]
-
-    def data_of(self, task):
-        return self.workflow.get_task_from_id(UUID(task.id)).data
-
-    def complete(self, name, task=None, **data):
-        task = task or self.task(name)
-        return self._record(runner.complete(self._workflow(), task.id, data))
-
-    def message(self, name, payload):
-        return self._record(runner.send_message(self._workflow(), name, payload))
-
-    def signal(self, name, payload):
-        return self._record(runner.send_signal(self._workflow(), name, payload))
-
-    # ---- the usual steps
-    def register(self, decision="valid", **data):
-        return self.complete("register_case", decision=decision, reason=data.pop("reason", "属实"),
-                             duplicate_of=data.pop("duplicate_of", ""), subcategory=data.pop("subcategory", ""),
-                             **data)
-
-    def dispatch(self, lead, co=()):
-        return self.complete("dispatch_case", lead_department=lead, co_departments=list(co), note="请按时办理")
-
-    def handle(self, action="feedback", **data):
-        fields = {"action": action, "result": "已整改", "reason": "", "extra_days": 0, **data}
-        return self.complete("handle_case", **fields)
-
-    def co_handle(self, department, result="已配合"):
-        [task] = [t for t in self.step.ready if t.name == CO_HANDLE and t.properties["department"] == department]
-        return self.complete(CO_HANDLE, task=task, result=result)
-
-    def verify(self, passed=True, note="现场已整改"):
-        return self.complete("verify_on_site", passed=passed, note=note)
-
-    def follow_up(self, satisfied=True, note="群众满意"):
-        return self.complete("follow_up", satisfied=satisfied, note=note)
-
-    def finish(self):
-        self.verify()
-        step = self.follow_up()
-        assert step.completed and step.outcome == "closed" and step.ready == []
-        return step
-
-
-def events(step):
-    """The timeline/counter entries of a step, without titles."""
-    return [{k: v for k, v in h.items() if k != "title"} for h in step.happened]
-
-
-# Expected READY tasks, as describe() gives them
-REGISTER = ("register_case", "grid_leader", None, 3, "registering")
-VERIFY = ("verify_on_site", "grid_worker", None, None, "verifying")
-FOLLOW_UP = ("follow_up", "grid_leader", None, 3, "follow_up")
-
-
-def dispatching(level=1):
-    return ("dispatch_case", "supervisor", None, level, "dispatching")
-
-
-def handling(department):
-    return ("handle_case", "liaison", department, None, "handling")
-
-
-def co_handling(department):
-    return (CO_HANDLE, "liaison", department, None, "handling")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +81,7 @@ def test_happy_path_work_safety_without_co_departments(new_case):
 
     step = case.register()
     assert case.ready == [dispatching(1)]
-    routed = case.data_of(case.task("dispatch_case"))
+    routed = case.data_of("dispatch_case")
     assert (routed["lead_department"], routed["co_departments"]) == ("work_safety", [])
     assert (routed["dispatch_level"], routed["escalation_level"], routed["extension_requests"]) == (1, 1, 0)
     assert step.happened == []
@@ -219,7 +114,7 @@ def test_registration_can_end_the_case(new_case, decision, outcome, end):
 def test_co_handling_waits_for_every_department(new_case):
     case = new_case(case_type="rental_housing")
     case.register()
-    routed = case.data_of(case.task("dispatch_case"))
+    routed = case.data_of("dispatch_case")
     assert (routed["lead_department"], routed["co_departments"]) == ("police", ["market"])
 
     case.dispatch("police", ["market"])
@@ -280,7 +175,7 @@ def test_extension_first_at_town_then_at_city(new_case):
     assert events(step) == [{"task": "grant_extension", "timeline": "extended", "counter": "extensions",
                              "reason": "同意延期5天", "extension": 5}]
     assert case.ready == [handling("environment")]
-    assert case.data_of(case.task("handle_case"))["extension_days"] == 5
+    assert case.data_of("handle_case")["extension_days"] == 5
 
     case.handle("extend", reason="检测仍未完成", extra_days=10)
     assert case.ready == [("approve_extension", "supervisor", None, 0, "extension_review")]
@@ -288,7 +183,7 @@ def test_extension_first_at_town_then_at_city(new_case):
     assert events(step) == [{"task": "deny_extension", "timeline": "extension_denied",
                              "reason": "已延期一次，不再延期"}]
     assert case.ready == [handling("environment")]
-    assert case.data_of(case.task("handle_case"))["extension_requests"] == 2
+    assert case.data_of("handle_case")["extension_requests"] == 2
 
     case.handle("feedback")
     case.finish()
@@ -362,14 +257,14 @@ def test_withdrawal_by_signal(new_case, reach):
 def test_escalation_during_handling(new_case, message, payload):
     case = new_case(case_type="rental_housing")
     case.register()
-    assert case.data_of(case.task("dispatch_case"))["escalation_level"] == 1
+    assert case.data_of("dispatch_case")["escalation_level"] == 1
     case.dispatch("police", ["market"])
 
     step = case.message(message, payload)
     assert events(step) == [{"task": "move_up", "timeline": "escalation_requested", "reason": payload["reason"],
                              "counter": "escalations"}]
     assert case.ready == [("review_escalation", "supervisor", None, 0, "escalated")]
-    review = case.data_of(case.task("review_escalation"))
+    review = case.data_of("review_escalation")
     assert (review["escalation_level"], review["escalation"]) == (0, payload)
 
     case.complete("review_escalation", instruction="由市级指挥中心重新派遣")
@@ -442,9 +337,9 @@ def test_dissatisfied_follow_up_goes_back_to_handling(new_case):
     ("something_else", "", "low", "urban_management", []),
 ])
 def test_route_department(spec, case_type, subcategory, severity, lead, co):
-    case = Case(spec, False, {**START, "case_type": case_type, "severity": severity})
+    case = general_case(spec, case_type=case_type, severity=severity)
     case.register(subcategory=subcategory)
-    routed = case.data_of(case.task("dispatch_case"))
+    routed = case.data_of("dispatch_case")
     assert (routed["lead_department"], routed["co_departments"]) == (lead, co)
     assert (routed["dispatch_level"], routed["escalation_level"]) == (1, 1)
 
@@ -464,7 +359,7 @@ def test_routing_dmn_has_one_decision_with_first_hit_policy():
 
 
 def test_completing_a_task_of_a_cancelled_sub_process_is_a_conflict(spec):
-    case = Case(spec, False, {**START, "case_type": "rental_housing"})
+    case = general_case(spec, case_type="rental_housing")
     case.register()
     case.dispatch("police", ["market"])
     co_task = case.task(CO_HANDLE)
@@ -474,7 +369,7 @@ def test_completing_a_task_of_a_cancelled_sub_process_is_a_conflict(spec):
 
 
 def test_runner_resolves_scope_var_into_scope_level(spec):
-    case = Case(spec, False, dict(START))
+    case = general_case(spec)
     case.register()
     assert case.task("dispatch_case").properties.get("scope_level") == 1
 
@@ -489,7 +384,7 @@ def test_the_folders_hold_the_expected_files():
 
 
 def test_events_and_call_activities_xml():
-    loop = _tree("shared/closed_loop.bpmn")
+    loop = diagram("shared/closed_loop.bpmn")
     error = loop.find("bpmn:error[@id='returned']", NS)
     assert error.get("name") == "returned"
     returned = loop.find(".//bpmn:endEvent[@id='handling_returned']/bpmn:errorEventDefinition", NS)
@@ -509,7 +404,7 @@ def test_events_and_call_activities_xml():
     assert mi.findtext("bpmn:loopDataInputRef", namespaces=NS) == "co_departments"
     assert mi.find("bpmn:inputDataItem", NS).get("id") == "co_department"
 
-    general = _tree("general/general_case.bpmn")
+    general = diagram("general/general_case.bpmn")
     signal = general.find("bpmn:signal[@id='withdrawn']", NS)
     assert signal.findtext(".//spiffworkflow:variableName", namespaces=NS) == "withdrawal"
     on_withdrawn = general.find(".//bpmn:boundaryEvent[@id='on_withdrawn']", NS)

@@ -2,12 +2,12 @@
 node, lane and pool, an edge per flow, no diagonal segments), lanes that hold what is drawn in them, one
 default per exclusive gateway, and scripts that are one-line assignments."""
 import re
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
-BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
+from tests.workflow.harness import BPMN_ROOT, NS, bounds, diagram
+
 DIAGRAMS = {
     "dispute/dispute.bpmn": "dispute",
     "illegal_construction/illegal_construction.bpmn": "illegal_construction",
@@ -16,31 +16,15 @@ DIAGRAMS = {
     "shared/closed_loop.bpmn": "closed_loop",
     "shared/escalate.bpmn": "escalate",
 }
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 FLOW_NODE_TAGS = {"startEvent", "endEvent", "userTask", "scriptTask", "businessRuleTask", "exclusiveGateway",
                   "parallelGateway", "boundaryEvent", "subProcess", "callActivity", "intermediateCatchEvent",
                   "intermediateThrowEvent", "task", "manualTask", "serviceTask", "inclusiveGateway", "receiveTask",
                   "sendTask", "eventBasedGateway"}
 
 
-def _tree(name):
-    return etree.parse(str(BPMN_ROOT / name)).getroot()
-
-
 def _flow_nodes(process):
     elements = process.iter(f"{{{NS['bpmn']}}}*")
     return {el.get("id"): el for el in elements if etree.QName(el).localname in FLOW_NODE_TAGS}
-
-
-def _bounds(shape):
-    b = shape.find("dc:Bounds", NS)
-    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
 
 
 def _inside(inner, outer):
@@ -49,9 +33,9 @@ def _inside(inner, outer):
     return ox <= x and x + w <= ox + ow and oy <= y and y + h <= oy + oh
 
 
-def _touches(point, bounds):
+def _touches(point, box):
     px, py = point
-    x, y, w, h = bounds
+    x, y, w, h = box
     return (px in (x, x + w) and y <= py <= y + h) or (py in (y, y + h) and x <= px <= x + w)
 
 
@@ -61,7 +45,7 @@ def test_every_process_diagram_is_checked():
 
 @pytest.mark.parametrize("name", list(DIAGRAMS))
 def test_diagram_has_a_shape_per_flow_node_and_an_edge_per_sequence_flow(name):
-    root = _tree(name)
+    root = diagram(name)
     process = root.find("bpmn:process", NS)
     assert process.get("id") == DIAGRAMS[name]
     assert re.search(r"[\u4e00-\u9fff]", process.get("name"))
@@ -91,18 +75,18 @@ def test_diagram_has_a_shape_per_flow_node_and_an_edge_per_sequence_flow(name):
         assert shapes[sub.get("id")].get("isExpanded") == "true"
         for child in _flow_nodes(sub):
             if child != sub.get("id") and nodes[child].get("attachedToRef") is None:
-                assert _inside(_bounds(shapes[child]), _bounds(shapes[sub.get("id")])), child
+                assert _inside(bounds(shapes[child]), bounds(shapes[sub.get("id")])), child
     for node_id, el in nodes.items():
         if el.get("attachedToRef"):
-            x, y, w, h = _bounds(shapes[node_id])
-            assert _touches((x + w / 2, y + h / 2), _bounds(shapes[el.get("attachedToRef")])), node_id
+            x, y, w, h = bounds(shapes[node_id])
+            assert _touches((x + w / 2, y + h / 2), bounds(shapes[el.get("attachedToRef")])), node_id
 
     # every edge starts on its source's bounds and ends on its target's, with no diagonal segment
     for flow_id, flow in flows.items():
         points = [(float(p.get("x")), float(p.get("y"))) for p in edges[flow_id].findall("di:waypoint", NS)]
         assert len(points) >= 2
-        assert _touches(points[0], _bounds(shapes[flow.get("sourceRef")])), flow_id
-        assert _touches(points[-1], _bounds(shapes[flow.get("targetRef")])), flow_id
+        assert _touches(points[0], bounds(shapes[flow.get("sourceRef")])), flow_id
+        assert _touches(points[-1], bounds(shapes[flow.get("targetRef")])), flow_id
         for a, b in zip(points, points[1:], strict=False):
             assert a[0] == b[0] or a[1] == b[1], f"{flow_id} has a diagonal segment"
 
@@ -114,27 +98,27 @@ def test_lanes_hold_every_node_where_it_is_drawn(name):
     SpiffWorkflow gives every node of an embedded sub-process the sub-process's lane when it has one, so a
     sub-process that spans lanes is in none and its nodes are listed where they are drawn.
     """
-    root = _tree(name)
+    root = diagram(name)
     process = root.find("bpmn:process", NS)
     nodes = _flow_nodes(process)
     shapes = {s.get("bpmnElement"): s for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
-    pool = _bounds(shapes[root.find("bpmn:collaboration/bpmn:participant", NS).get("id")])
+    pool = bounds(shapes[root.find("bpmn:collaboration/bpmn:participant", NS).get("id")])
     membership = {}
     for lane in process.findall("bpmn:laneSet/bpmn:lane", NS):
         assert re.search(r"[\u4e00-\u9fff]", lane.get("name"))
         assert shapes[lane.get("id")].get("isHorizontal") == "true"
-        assert _inside(_bounds(shapes[lane.get("id")]), pool)
+        assert _inside(bounds(shapes[lane.get("id")]), pool)
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             assert ref.text not in membership, f"{ref.text} in two lanes"
             membership[ref.text] = lane.get("id")
-            assert _inside(_bounds(shapes[ref.text]), _bounds(shapes[lane.get("id")])), ref.text
+            assert _inside(bounds(shapes[ref.text]), bounds(shapes[lane.get("id")])), ref.text
     sub_processes = {i for i, el in nodes.items() if etree.QName(el).localname == "subProcess"}
     assert set(membership) == set(nodes) - sub_processes
 
 
 @pytest.mark.parametrize("name", list(DIAGRAMS))
 def test_gateways_have_one_default_and_scripts_are_assignments(name):
-    process = _tree(name).find("bpmn:process", NS)
+    process = diagram(name).find("bpmn:process", NS)
     flows = {el.get("id"): el for el in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
     for gateway in process.iter(f"{{{NS['bpmn']}}}exclusiveGateway"):
         outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]

@@ -12,39 +12,22 @@ registered again one level higher (never above the town), grid and village media
 import itertools
 import re
 from datetime import timedelta
-from pathlib import Path
-from uuid import UUID
 
 import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, ExclusiveGateway
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, CallActivity, ScriptTask, UserTask
-from SpiffWorkflow.util.task import TaskState
 
-from engine.clock import SystemClock
 from engine.errors import ConflictError
-from engine.process import runner, specs
+from engine.process import specs
 from engine.process.specs import add_dmn_decisions
-from tests.fakes import FakeClock
+from tests.workflow.harness import BPMN_ROOT, NS, Case, bounds, diagram, events, read_files
 
-BPMN_ROOT = Path(__file__).resolve().parents[2] / "bpmn"
-BPMN_FILE = BPMN_ROOT / "dispute" / "dispute.bpmn"
+BPMN_FILE = "dispute/dispute.bpmn"
 DMN_FILE = BPMN_ROOT / "dispute" / "dispute.dmn"
 PROCESS_ID = "dispute"
-FILES = {
-    f"{folder}/{path.name}": path.read_text(encoding="utf-8")
-    for folder in ("dispute", "shared")
-    for path in sorted((BPMN_ROOT / folder).glob("*.bpmn")) + sorted((BPMN_ROOT / folder).glob("*.dmn"))
-}
-
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
+FILES = read_files("dispute", "shared")
 
 # ---------------------------------------------------------------------------------------------
 # What the diagram must contain
@@ -204,7 +187,7 @@ def breach(reason, deadline=41):
 
 
 # ---------------------------------------------------------------------------------------------
-# Harness
+# Starting a dispute, and the steps of its paths
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -212,77 +195,9 @@ def spec():
     return specs.parse(PROCESS_ID, FILES)
 
 
-@pytest.fixture
-def clock():
-    fake = FakeClock()
-    runner.use_clock(fake)
-    yield fake
-    runner.use_clock(SystemClock())
-
-
-ROUNDTRIP = pytest.mark.parametrize("roundtrip", [False, True], ids=["in_memory", "restored"])
-
-
-class Case:
-    """One dispute case; with roundtrip=True the workflow is dumped and restored before every step."""
-
-    def __init__(self, spec, roundtrip, **data):
-        self.spec, self.roundtrip = spec, roundtrip
-        self.workflow, self.step = runner.start(spec, {**START, **data})
-        self.happened = list(self.step.happened)
-        self.completed_manual = []
-        self.roundtrips = 0
-        self._check_ready()
-
-    def _workflow(self):
-        if self.roundtrip:
-            self.workflow = runner.restore(self.spec, runner.dump(self.spec, self.workflow))
-            self.roundtrips += 1
-        return self.workflow
-
-    def _record(self, step):
-        self.step = step
-        self.happened += step.happened
-        self._check_ready()
-        return step
-
-    def _check_ready(self):
-        for task in self.step.ready:
-            check_ready_task(task, self.workflow.get_task_from_id(UUID(task.id)).data)
-
-    @property
-    def ready_names(self):
-        return sorted(t.name for t in self.step.ready)
-
-    def task(self, name):
-        tasks = [t for t in self.step.ready if t.name == name]
-        assert len(tasks) == 1, f"{name} is not the one READY task; READY: {self.ready_names}"
-        return tasks[0]
-
-    def data_of(self, name):
-        return self.workflow.get_task_from_id(UUID(self.task(name).id)).data
-
-    def complete(self, name, task=None, **data):
-        task = task or self.task(name)
-        self.completed_manual.append(name)
-        return self._record(runner.complete(self._workflow(), task.id, data))
-
-    def message(self, name, payload):
-        return self._record(runner.send_message(self._workflow(), name, payload))
-
-    def wake(self):
-        """What the host does when a deadline comes due."""
-        return self._record(runner.advance(self._workflow()))
-
-    def completed(self, name):
-        """Completed tasks of that name, also inside finished sub-processes (get_tasks does not look there)."""
-        workflows = [self.workflow, *self.workflow.subprocesses.values()]
-        return [t for wf in workflows for t in wf.tasks.values()
-                if t.task_spec.name == name and t.state == TaskState.COMPLETED]
-
-    @property
-    def data(self):
-        return runner.data(self.workflow)
+def dispute_case(spec, roundtrip=False, **data):
+    """A dispute started with START and `data`; every task that becomes READY is checked by check_ready_task."""
+    return Case(spec, {**START, **data}, roundtrip, check=check_ready_task)
 
 
 def check_ready_task(task, data):
@@ -294,10 +209,6 @@ def check_ready_task(task, data):
         if "scope_var" in expected:
             expected["scope_level"] = data[expected.pop("scope_var")]
         assert task.properties == expected, task.name
-
-
-def events(step):
-    return [{k: v for k, v in h.items() if k != "title"} for h in step.happened]
 
 
 def register(risk, decision="valid", violence=False):
@@ -391,11 +302,10 @@ PATHS = {
 }
 
 
-@ROUNDTRIP
 @pytest.mark.parametrize("path", list(PATHS), ids=list(PATHS))
 def test_path(spec, path, roundtrip):
     case_def = PATHS[path]
-    case = Case(spec, roundtrip, severity=case_def["severity"])
+    case = dispute_case(spec, roundtrip, severity=case_def["severity"])
 
     # The register-limit decision ran before the first human task; its timer waits.
     expected_limit = {"high": "PT1H", "medium": "PT2H"}.get(case_def["severity"], "PT4H")
@@ -425,14 +335,13 @@ def test_path(spec, path, roundtrip):
         assert case.roundtrips == len(case_def["steps"])
 
 
-@ROUNDTRIP
 @pytest.mark.parametrize("route,level", [
     ([register("low")], "grid"),
     ([register("high")], "village"),
     ([register("high"), mediate("village", False)], "town"),
 ])
 def test_failed_verification_is_counted_and_goes_back_to_the_same_level(spec, roundtrip, route, level):
-    case = Case(spec, roundtrip)
+    case = dispute_case(spec, roundtrip)
     run(case, [*route, mediate(level, True), verify(True)])
     run(case, [follow_up(False, note="赔偿款仍未到账")])
     assert events(case.step) == [{"task": "record_dissatisfied", "timeline": "dissatisfied",
@@ -454,9 +363,8 @@ def test_failed_verification_is_counted_and_goes_back_to_the_same_level(spec, ro
 # Violence: the police lead at once, through the shared closed loop
 # ---------------------------------------------------------------------------------------------
 
-@ROUNDTRIP
 def test_violence_goes_to_the_police_through_the_closed_loop(spec, roundtrip):
-    case = Case(spec, roundtrip, severity="high")
+    case = dispute_case(spec, roundtrip, severity="high")
     name, data = register("low", violence=True)
     step = case.complete(name, **data)
     assert events(step) == [{"task": "mark_violence", "timeline": "police_called"}]
@@ -483,9 +391,8 @@ def test_violence_goes_to_the_police_through_the_closed_loop(spec, roundtrip):
 # escalate_now: up the mediation chain
 # ---------------------------------------------------------------------------------------------
 
-@ROUNDTRIP
 def test_escalate_now_moves_grid_mediation_to_the_village_then_the_town(spec, roundtrip):
-    case = Case(spec, roundtrip)
+    case = dispute_case(spec, roundtrip)
     run(case, [register("low")])
     assert case.ready_names == ["mediate_at_grid"]
     grid_task = case.task("mediate_at_grid")
@@ -517,7 +424,7 @@ def test_escalate_now_moves_grid_mediation_to_the_village_then_the_town(spec, ro
 @pytest.mark.parametrize("steps", [[], [register("high"), mediate("village", True)]],
                          ids=["registration", "verification"])
 def test_escalate_now_outside_grid_and_village_mediation_is_a_conflict(spec, steps):
-    case = Case(spec, False)
+    case = dispute_case(spec, False)
     run(case, steps)
     before = case.ready_names
     with pytest.raises(ConflictError):
@@ -533,10 +440,9 @@ def registration(case):
     return case.task("register_case").properties
 
 
-@ROUNDTRIP
 def test_untouched_registration_climbs_one_level_per_breach_and_never_above_the_town(spec, clock, roundtrip):
     start = clock.now()
-    case = Case(spec, roundtrip, severity="medium")
+    case = dispute_case(spec, roundtrip, severity="medium")
     assert registration(case) == {"role": "grid_leader", "scope_level": 3, "stage": "registering"}
     first_task = case.task("register_case")
 
@@ -583,9 +489,8 @@ def test_untouched_registration_climbs_one_level_per_breach_and_never_above_the_
     assert case.data["register_level"] == 1
 
 
-@ROUNDTRIP
 def test_sla_breach_moves_mediation_up_like_escalate_now_and_the_town_keeps_it(spec, roundtrip):
-    case = Case(spec, roundtrip)
+    case = dispute_case(spec, roundtrip)
     run(case, [register("low")])
     grid_task = case.task("mediate_at_grid")
 
@@ -630,7 +535,6 @@ def test_sla_breach_moves_mediation_up_like_escalate_now_and_the_town_keeps_it(s
     assert not case.completed("mediate_at_grid") and not case.completed("mediate_at_village")
 
 
-@ROUNDTRIP
 @pytest.mark.parametrize("route,level,then", [
     ([register("low")], "grid", "mediate_at_village"),
     ([register("high")], "village", "mediate_at_town"),
@@ -638,7 +542,7 @@ def test_sla_breach_moves_mediation_up_like_escalate_now_and_the_town_keeps_it(s
     ([register("low"), mediate("grid", True), verify(False)], "grid", "mediate_at_village"),
 ])
 def test_each_mediation_level_answers_a_breach(spec, roundtrip, route, level, then):
-    case = Case(spec, roundtrip)
+    case = dispute_case(spec, roundtrip)
     run(case, route)
     assert case.ready_names == [f"mediate_at_{level}"]
     step = case.message("sla_breached", breach("超过调解时限"))
@@ -655,7 +559,7 @@ def test_each_mediation_level_answers_a_breach(spec, roundtrip, route, level, th
     [register("low"), mediate("grid", True), verify(True)],
 ], ids=["verification", "follow_up"])
 def test_sla_breach_where_nothing_waits_for_it_is_a_conflict(spec, steps):
-    case = Case(spec, False)
+    case = dispute_case(spec, False)
     run(case, steps)
     before = case.ready_names
     with pytest.raises(ConflictError):
@@ -667,10 +571,9 @@ def test_sla_breach_where_nothing_waits_for_it_is_a_conflict(spec, steps):
 # Register timer
 # ---------------------------------------------------------------------------------------------
 
-@ROUNDTRIP
 def test_register_timer_fires_once_for_medium_case(spec, clock, roundtrip):
     start = clock.now()
-    case = Case(spec, roundtrip, severity="medium")
+    case = dispute_case(spec, roundtrip, severity="medium")
     assert case.ready_names == ["register_case"]
     [timer] = case.step.timers
     assert (timer.name, timer.due_at) == ("register_overdue", start + timedelta(hours=2))
@@ -699,10 +602,9 @@ def test_register_timer_fires_once_for_medium_case(spec, clock, roundtrip):
     assert [h["task"] for h in case.happened] == ["register_reminded", "case_closed"]
 
 
-@ROUNDTRIP
 def test_register_timer_cancelled_when_registered_in_time(spec, clock, roundtrip):
     start = clock.now()
-    case = Case(spec, roundtrip, severity="high")
+    case = dispute_case(spec, roundtrip, severity="high")
     assert case.step.timers[0].due_at == start + timedelta(hours=1)
 
     clock.set(start + timedelta(minutes=30))
@@ -717,7 +619,7 @@ def test_register_timer_cancelled_when_registered_in_time(spec, clock, roundtrip
 
 @pytest.mark.parametrize("severity,hours", [("high", 1), ("medium", 2), ("low", 4), ("unexpected", 4)])
 def test_register_limit_decision_sets_timer_due(spec, clock, severity, hours):
-    case = Case(spec, False, severity=severity)
+    case = dispute_case(spec, False, severity=severity)
     assert case.data_of("register_case")["register_remind_after"] == f"PT{hours}H"
     assert case.step.timers[0].due_at == clock.now() + timedelta(hours=hours)
 
@@ -794,17 +696,8 @@ def test_every_registration_starts_at_the_level_2_grid():
     assert rules and all(r.findall("dmn:outputEntry/dmn:text", ns)[1].text == "3" for r in rules)
 
 
-def _bpmn_tree():
-    return etree.parse(str(BPMN_FILE))
-
-
-def _bounds(shape):
-    b = shape.find("dc:Bounds", NS)
-    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
-
-
 def test_lanes_list_every_node_where_it_is_drawn():
-    tree = _bpmn_tree()
+    tree = diagram(BPMN_FILE)
     process = tree.find("bpmn:process", NS)
     lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
     assert {lane.get("id"): lane.get("name") for lane in lanes} == LANE_NAMES
@@ -816,19 +709,19 @@ def test_lanes_list_every_node_where_it_is_drawn():
     assert membership == NODE_LANES
     shapes = {s.get("bpmnElement"): s for s in tree.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
     for node_id, lane_id in NODE_LANES.items():
-        x, y, w, h = _bounds(shapes[node_id])
-        lx, ly, lw, lh = _bounds(shapes[lane_id])
+        x, y, w, h = bounds(shapes[node_id])
+        lx, ly, lw, lh = bounds(shapes[lane_id])
         assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, node_id
 
 
 def test_every_node_and_flow_is_drawn_without_overlaps():
     """Full DI: a shape per node (the table above plus the sub-process), an edge per flow; no two node shapes
     overlap but a boundary event and its host; no flow runs through a shape it does not start or end at."""
-    tree = _bpmn_tree()
+    tree = diagram(BPMN_FILE)
     process = tree.find("bpmn:process", NS)
     nodes = {el.get("id"): el for el in process.iter() if el.get("id") in NODE_LANES or el.get("id") == "case_work"}
     flows = {f.get("id"): f for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
-    shapes = {s.get("bpmnElement"): _bounds(s) for s in tree.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
+    shapes = {s.get("bpmnElement"): bounds(s) for s in tree.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
     edges = {e.get("bpmnElement"): [(float(p.get("x")), float(p.get("y"))) for p in e.findall("di:waypoint", NS)]
              for e in tree.iter(f"{{{NS['bpmndi']}}}BPMNEdge")}
     assert set(nodes) == set(NODE_LANES) | {"case_work"} and set(nodes) <= set(shapes)
@@ -846,13 +739,13 @@ def test_every_node_and_flow_is_drawn_without_overlaps():
         ends = {flow.get("sourceRef"), flow.get("targetRef"), host.get(flow.get("sourceRef"))}
         for (x1, y1), (x2, y2) in itertools.pairwise(edges[flow_id]):
             segment = (min(x1, x2), min(y1, y2), abs(x2 - x1) or 0.01, abs(y2 - y1) or 0.01)
-            for node_id, bounds in drawn.items():
+            for node_id, box in drawn.items():
                 if node_id not in ends:
-                    assert not overlap(segment, bounds), (flow_id, node_id)
+                    assert not overlap(segment, box), (flow_id, node_id)
 
 
 def test_timer_message_and_signal_xml():
-    root = _bpmn_tree().getroot()
+    root = diagram(BPMN_FILE)
     process = root.find("bpmn:process", NS)
     boundary = process.find(".//bpmn:boundaryEvent[@id='register_overdue']", NS)
     assert boundary.get("attachedToRef") == "register_case"

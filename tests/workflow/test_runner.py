@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.clock import SystemClock
 from engine.errors import ConflictError, ProcessError
 from engine.process import runner, specs
-from tests.fakes import FakeClock
+from tests.workflow.harness import Case
 
 TINY = {"tiny.bpmn": (Path(__file__).parent / "fixtures" / "tiny.bpmn").read_text()}
 
@@ -18,61 +17,42 @@ def spec():
 
 
 @pytest.fixture
-def clock():
-    fake = FakeClock()
-    runner.use_clock(fake)
-    yield fake
-    runner.use_clock(SystemClock())
+def case(spec, roundtrip):
+    """A tiny case; its workflow is saved and restored before every step when `roundtrip` says so."""
+    return Case(spec, {"severity": "low"}, roundtrip)
 
 
-@pytest.fixture(params=[False, True], ids=["in-memory", "restored"])
-def host(request, spec):
-    """Runs steps on a workflow, saving and restoring it between steps when the param says so."""
-
-    class Host:
-        def __init__(self):
-            self.workflow, self.step = runner.start(spec, {"severity": "low"})
-
-        def do(self, action, *args):
-            if request.param:
-                self.workflow = runner.restore(spec, runner.dump(spec, self.workflow))
-            self.step = action(self.workflow, *args)
-            return self.step
-
-    return Host()
-
-
-def test_a_started_workflow_waits_at_its_first_manual_task_with_lane_and_properties(host):
-    [task] = host.step.ready
+def test_a_started_workflow_waits_at_its_first_manual_task_with_lane_and_properties(case):
+    [task] = case.step.ready
     assert (task.name, task.title, task.lane, task.properties) == ("approve", "Approve", "clerk", {"role": "clerk"})
-    assert [t.name for t in host.step.timers] == ["too_late"]
+    assert [t.name for t in case.step.timers] == ["too_late"]
 
 
-def test_completing_a_task_runs_the_gateway_to_the_matching_end(host):
-    step = host.do(runner.complete, host.step.ready[0].id, {"approved": False})
+def test_completing_a_task_runs_the_gateway_to_the_matching_end(case):
+    step = case.do(runner.complete, case.step.ready[0].id, {"approved": False})
     assert step.completed and step.outcome == "rejected" and step.ready == [] and step.timers == []
 
 
-def test_a_task_that_is_no_longer_ready_cannot_be_completed_again(host):
-    task_id = host.step.ready[0].id
-    host.do(runner.complete, task_id, {"approved": True})
+def test_a_task_that_is_no_longer_ready_cannot_be_completed_again(case):
+    task_id = case.step.ready[0].id
+    case.do(runner.complete, task_id, {"approved": True})
     with pytest.raises(ConflictError):
-        host.do(runner.complete, task_id, {"approved": True})
+        case.do(runner.complete, task_id, {"approved": True})
 
 
-def test_an_unknown_task_id_is_a_conflict_not_a_crash(host):
+def test_an_unknown_task_id_is_a_conflict_not_a_crash(case):
     with pytest.raises(ConflictError):
-        host.do(runner.complete, "not-a-uuid", {})
+        case.do(runner.complete, "not-a-uuid", {})
 
 
-def test_a_message_interrupts_the_task(host):
-    step = host.do(runner.send_message, "escalate_now", {"by": "supervisor"})
+def test_a_message_interrupts_the_task(case):
+    step = case.do(runner.send_message, "escalate_now", {"by": "supervisor"})
     assert step.outcome == "escalated"
 
 
-def test_a_message_nothing_waits_for_is_a_conflict(host):
+def test_a_message_nothing_waits_for_is_a_conflict(case):
     with pytest.raises(ConflictError):
-        host.do(runner.send_message, "nobody_listens")
+        case.do(runner.send_message, "nobody_listens")
 
 
 def test_the_timer_fires_only_after_its_due_time_and_then_wins_over_the_task(clock, spec):
