@@ -17,7 +17,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp)
 
-assets = Blueprint("web", __name__, static_folder="static", static_url_path="/static", template_folder="templates")
+assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 
 
 @assets.get("/")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from engine.cases import attachments, services
 from engine.errors import ConflictError, GridflowError, NotFoundError, PermissionDenied, ValidationError
@@ -102,7 +103,7 @@ def task(task_id):
     user, deps = session.current_user(), session.deps()
     detail = views.task_detail(deps, user, task_id)
     if request.method == "GET":
-        return _task_page(detail, {}, {})
+        return _task_page(detail, MultiDict(), {})
     data = forms.task_data(detail["form"], request.form)
     evidence = [int(i) for i in request.form.getlist("evidence") if i.isdigit()]
     problems = []

@@ -2,8 +2,8 @@
 // Pages and the grid map: the network first, the last good copy when offline. Static files: the cache first.
 "use strict";
 var CACHE = "gridflow-v1";
-var ASSETS = ["/static/app.css", "/static/map.js", "/static/photos.js", "/static/offline.js", "/static/icon.svg",
-  "/static/vendor/htmx/htmx.min.js", "/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css"];
+var ASSETS = ["/assets/app.css", "/assets/map.js", "/assets/photos.js", "/assets/offline.js", "/assets/icon.svg",
+  "/assets/vendor/htmx/htmx.min.js", "/assets/vendor/leaflet/leaflet.js", "/assets/vendor/leaflet/leaflet.css"];
 var PAGES = ["/report", "/report/grids.geojson"];
 
 function keepIfGood(cache, url, response) {
@@ -31,7 +31,7 @@ self.addEventListener("activate", function (event) {
 self.addEventListener("fetch", function (event) {
   var request = event.request, url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
-  if (url.pathname.indexOf("/static/") === 0) {
+  if (url.pathname.indexOf("/assets/") === 0) {
     event.respondWith(caches.match(request).then(function (hit) {
       return hit || fetch(request).then(function (r) {
         return caches.open(CACHE).then(function (cache) { return keepIfGood(cache, request, r); });
