@@ -17,7 +17,7 @@ $(BIN)/.installed: requirements.txt
 
 run: $(BIN)/.installed
 	$(BIN)/flask --app app demo
-	@echo "Gridflow on http://$(HOST):$(PORT)  (API docs: /api/v1/openapi.json; demo password: gridflow-demo)"
+	@echo "Gridflow on http://$(HOST):$(PORT)/  (sign in as worker, leader, supervisor, 350583106_police; password gridflow-demo; API docs: /api/v1/docs)"
 	$(BIN)/python worker.py & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)

@@ -1,48 +1,18 @@
 """The field app in Chromium at phone and desk size, in Chinese: a dispute from the worker's phone to the
 police and back to the worker's verification; filing offline; two liaisons on one task; axe on every page."""
 import base64
-import json
 
-import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.cases import services
-from engine.imports import demo, nanan
-from engine.store.model import Attachment, Case, Department, Grid, User
-from tests.browser.conftest import DESK, PHONE
+from engine.imports import demo
+from engine.store.model import Attachment, Case, Department, User
+from tests.browser.conftest import DESK
 from tests.helpers import open_task, user_id
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYmAAAAAKAANQonMOAAAAAElFTkSuQmCC")
 POLICE = "350583106_police"
-
-
-@pytest.fixture
-def deps(app):
-    """The demo grids with their Nan'an polygons, so that the map has something to draw and a tap finds a grid."""
-    built = app.extensions["gridflow"]
-    polygons = {row["code"]: json.dumps(row["polygon"]) for row in nanan.generate(demo.DEMO_PASSWORD).grids}
-    with built.uow() as uow:
-        for code, _name, _parent in demo.GRIDS:
-            uow.session.execute(update(Grid).where(Grid.code == code).values(polygon=polygons[code]))
-        uow.commit()
-    return built
-
-
-@pytest.fixture
-def person(new_context, live_server, deps, axe_check):
-    """person('worker', PHONE) -> a signed-in page of that user, in a browser context of their own."""
-    def sign_in(username, viewport=PHONE):
-        phone = viewport == PHONE
-        page = new_context(viewport=viewport, base_url=live_server, is_mobile=phone, has_touch=phone).new_page()
-        page.goto("/signin")
-        assert axe_check(page) == []
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        expect(page.locator("h1")).not_to_have_text("登录")
-        return page
-    return sign_in
 
 
 def checked(page, axe_check):
