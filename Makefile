@@ -7,7 +7,7 @@ PORT ?= 5000
 # pytest-xdist processes for `make test`; 0 runs the tests in one process
 TEST_WORKERS ?= 2
 
-.PHONY: run stop test bench clean
+.PHONY: run stop test bench clean translations
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,7 +17,7 @@ $(BIN)/.installed: requirements.txt
 
 run: $(BIN)/.installed
 	$(BIN)/flask --app app demo
-	@echo "Gridflow on http://$(HOST):$(PORT)  (API docs: /api/v1/openapi.json; demo password: gridflow-demo)"
+	@echo "Gridflow on http://$(HOST):$(PORT)/  (sign in as worker, leader, supervisor, 350583106_police; password gridflow-demo; API docs: /api/v1/docs)"
 	$(BIN)/python worker.py & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
@@ -31,6 +31,11 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.grid
 	$(BIN)/python -m bench.sla
+
+translations: $(BIN)/.installed  # after changing a page's strings: extract, merge, then translate messages.po and run again
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l zh_Hans_CN --no-location --omit-header -w 120
+	$(BIN)/pybabel compile -d web/translations
 
 stop:  # stops the embedded Redis that `make run` left running in instance/
 	$(BIN)/python -c "from engine.store import embedded_redis; embedded_redis.stop('instance')"

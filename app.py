@@ -6,6 +6,7 @@ from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
+import web
 from engine import bootstrap
 from engine.cases import deploy
 from engine.config import Settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     app.extensions["gridflow"] = bootstrap.build(settings, CATALOGUE, sql_engine=sql_engine, clock=clock,
                                                      migrate=settings.migrate)
     api.register(app)
+    web.register(app)
 
     @app.get("/healthz")
     def health():

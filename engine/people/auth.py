@@ -14,12 +14,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, or_, select
 
 from engine.deps import Deps
-from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts
+from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts, ValidationError
 from engine.store.model import ApiToken, LoginFailure, User
 
 WINDOW = timedelta(minutes=15)
 FAILURES_PER_USER = 5
 FAILURES_PER_ADDRESS = 20
+PASSWORD_LENGTH = (8, 200)  # as the user import requires
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
@@ -54,6 +55,21 @@ def issue_token(deps: Deps, username: str, password: str, hours: int, address: s
         issued = _new_token(session, user.id, now, hours, name)
         uow.commit()
         return issued
+
+
+def change_password(deps: Deps, user_id: int, old: str, new: str) -> None:
+    """A user changes their own password, giving the old one; their tokens stay valid."""
+    shortest, longest = PASSWORD_LENGTH
+    if not shortest <= len(new) <= longest:
+        raise ValidationError("the new password has the wrong length",
+                              {"new_password": [f"Must be {shortest} to {longest} characters long."]})
+    hashed = hash_password(new)  # before the transaction: argon2 takes a while
+    with deps.uow() as uow:
+        user = uow.session.get(User, user_id)
+        if not _password_matches(user, old):
+            raise ValidationError("the old password is wrong", {"old_password": ["Wrong password."]})
+        user.password_hash = hashed
+        uow.commit()
 
 
 def grant_token(deps: Deps, user_id: int, hours: int, name: str = "") -> IssuedToken:

@@ -81,7 +81,8 @@ def task_detail(deps: Deps, user: User, task_id: str) -> dict:
 
 def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:
     assignee = aliased(User)
-    query = (select(Task, Case.number, Case.type, Grid.code, Department.code, assignee.username)
+    query = (select(Task, Case.number, Case.type, Case.title, Case.severity, Grid.code, Department.code,
+                    assignee.username)
              .join(Case, Case.id == Task.case_id).join(Grid, Grid.id == Task.grid_id)
              .outerjoin(Department, Department.id == Task.department_id)
              .outerjoin(assignee, assignee.id == Task.assignee_id)
@@ -93,8 +94,9 @@ def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)
          "lane": t.lane, "role": t.candidate_role, "grid_code": grid_code, "department_code": dept,
          "assignee": username, "status": t.status, "created_at": t.created_at,
          "claimed_at": t.claimed_at, "completed_at": t.completed_at, "due_at": t.due_at,
+         "case_type": case_type, "case_title": case_title, "severity": severity,
          "form": [_field(f) for f in deps.catalogue[case_type].form(t.name)]}
-        for t, number, case_type, grid_code, dept, username in session.execute(query)
+        for t, number, case_type, case_title, severity, grid_code, dept, username in session.execute(query)
     ]
 
 

@@ -2,11 +2,17 @@
 
 Each test gets its own server on a free port, over the same fresh database as the `app` fixture: a server
 starts in milliseconds, and no test sees another's rows."""
+import json
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
 from werkzeug.serving import make_server
+
+from engine.imports import demo, nanan
+from engine.store.model import Grid
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,3 +87,31 @@ def check_accessibility(page) -> list[dict]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "targets": [node["target"] for node in v["nodes"]]}
             for v in violations if v["impact"] in SERIOUS]
+
+
+@pytest.fixture
+def deps(app):
+    """The demo grids with their Nan'an polygons, so that the map has something to draw and a tap finds a grid."""
+    built = app.extensions["gridflow"]
+    polygons = {row["code"]: json.dumps(row["polygon"]) for row in nanan.generate(demo.DEMO_PASSWORD).grids}
+    with built.uow() as uow:
+        for code, _name, _parent in demo.GRIDS:
+            uow.session.execute(update(Grid).where(Grid.code == code).values(polygon=polygons[code]))
+        uow.commit()
+    return built
+
+
+@pytest.fixture
+def person(new_context, live_server, deps, axe_check):
+    """person('worker', PHONE) -> a signed-in page of that user, in a browser context of their own."""
+    def sign_in(username, viewport=PHONE):
+        phone = viewport == PHONE
+        page = new_context(viewport=viewport, base_url=live_server, is_mobile=phone, has_touch=phone).new_page()
+        page.goto("/signin")
+        assert axe_check(page) == []
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(demo.DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.locator("h1")).not_to_have_text("登录")
+        return page
+    return sign_in

@@ -1,0 +1,79 @@
+"""The pages people use: server-rendered Jinja enhanced with htmx, Chinese first, at `/`.
+
+Pages call the engine's services and read queries as the API does (never the API over HTTP). Every response
+carries a strict Content-Security-Policy: scripts and styles come only from the app's own static files."""
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from api.errors import STATUS
+from engine.errors import GridflowError
+from engine.process.catalogue import SEVERITIES
+from engine.store.filetypes import IMAGES
+from web import auth, cases, i18n, labels, messages, notices, pwa, session, tasks
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp)
+
+assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
+
+
+@assets.get("/")
+def home():
+    """The signed-in user's first page, by role; the sign-in page for anyone else."""
+    user = session.current_user()
+    if user is None:
+        return redirect(url_for("account.sign_in"))
+    return redirect(session.home_url(user))
+
+
+def _secure(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _page_context() -> dict:
+    """What every page's template may use: the user, the CSRF token, labels and the unread count."""
+    if request.blueprint not in {b.name for b in (assets, *BLUEPRINTS)}:
+        return {}
+    user = session.current_user()
+    catalogue = session.deps().catalogue
+    return {"user": user, "csrf_token": session.csrf_token(), "can_report": session.can_report(user),
+            "chinese": labels.chinese(), "label": labels.label, "choice": labels.choice,
+            "field_title": labels.field_title, "type_name": lambda code: labels.case_type(catalogue, code),
+            "severities": SEVERITIES, "image_types": IMAGES, "unread": notices.unread() if user else 0,
+            "tab_names": {"mine": _("Mine"), "offered": _("To claim"), "overdue": _("Overdue"),
+                          "soon": _("Due soon")}}
+
+
+def _engine_error(exc: GridflowError):
+    """An engine error on a page: its message in the user's language, with the API's status code."""
+    status = STATUS.get(type(exc), 400)
+    page = render_template("error.html", title=_("Not found") if status == 404 else _("Not possible"),
+                           text=messages.message(exc))
+    return make_response(page, status)
+
+
+def _http_error(exc: HTTPException):
+    texts = {404: _("Not found, or outside your area."), 413: _("The files are too large to send together."),
+             400: _("The request was not understood.")}
+    page = render_template("error.html", title=_("Not possible"), text=texts.get(exc.code, exc.description))
+    return make_response(page, exc.code)
+
+
+for _blueprint in (assets, *BLUEPRINTS):
+    _blueprint.after_request(_secure)
+    _blueprint.register_error_handler(GridflowError, _engine_error)
+    _blueprint.register_error_handler(HTTPException, _http_error)
+
+
+def register(app) -> None:
+    """Bind translations and the pages' blueprints (with their error pages and security headers) to the app."""
+    i18n.init_app(app)
+    app.context_processor(_page_context)
+    for blueprint in (assets, *BLUEPRINTS):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,40 @@
+"""Chinese first: Flask-Babel with zh_CN by default and English as the alternative; times in Asia/Shanghai.
+
+The language is the user's choice on this browser (a cookie set from the account page), else the browser's
+Accept-Language, else Chinese. Message catalogues live in web/translations (`make translations` extracts and
+compiles them; the compiled .mo is committed, and a test checks it matches its .po)."""
+from pathlib import Path
+
+from babel import dates
+from flask import request
+from flask_babel import Babel, get_locale, get_timezone
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE, TIMEZONE = "zh_CN", "Asia/Shanghai"
+LANGUAGE_COOKIE = "gridflow_lang"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    best = request.accept_languages.best_match(("zh_CN", "zh", "en"), default="zh")
+    return "en" if best == "en" else DEFAULT_LOCALE
+
+
+def when(moment) -> str:
+    """A time as people here read it: 2026年11月30日 09:00 (or Nov 30, 2026 9:00 AM), in Shanghai time."""
+    if moment is None:
+        return ""
+    locale, zone = get_locale(), get_timezone()
+    local = moment.astimezone(zone)
+    return f"{dates.format_date(local, 'long', locale=locale)} {dates.format_time(local, 'short', locale=locale)}"
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["when"] = when

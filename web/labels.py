@@ -1,0 +1,107 @@
+"""The one place every code shown to a person gets its label: statuses, severities, form choices, timeline
+event kinds, tasks, roles, grid levels, department kinds, attachment and notice kinds.
+
+Labels are English msgids translated by the zh_CN catalogue; case types and form field titles come from the
+case-type catalogue itself (title_zh / title_en), which is where the workflows declare them."""
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+STATUSES = {
+    "reported": _l("Reported"), "registering": _l("Awaiting registration"), "inspecting": _l("On-site inspection"),
+    "stop_work": _l("Stop-work order"), "penalty": _l("Penalty"), "triage": _l("Triage"),
+    "mediating": _l("Mediation"), "dispatching": _l("Awaiting dispatch"), "escalated": _l("Escalated"),
+    "extension_review": _l("Extension under review"), "suspension_review": _l("Suspension under review"),
+    "suspended": _l("Suspended"), "handling": _l("Being handled"), "verifying": _l("Awaiting verification"),
+    "follow_up": _l("Follow-up visit"), "closed": _l("Closed"), "invalid": _l("Invalid"),
+    "duplicate": _l("Duplicate"), "withdrawn": _l("Withdrawn"), "referred": _l("Referred to court"),
+}
+SEVERITIES = {"low": _l("Normal"), "medium": _l("Urgent"), "high": _l("Very urgent")}
+CHOICES = {  # the values of the catalogue's choice fields
+    "valid": _l("Valid"), "invalid": _l("Invalid"), "duplicate": _l("Duplicate"),
+    "low": _l("Low"), "medium": _l("Medium"), "high": _l("High"),
+    "feedback": _l("Report the result"), "return": _l("Return (not ours)"), "extend": _l("Ask for more time"),
+    "suspend": _l("Suspend"),
+}
+DEPARTMENT_KINDS = {
+    "police": _l("Police station"), "market": _l("Market supervision"), "judicial": _l("Judicial office"),
+    "health": _l("Health centre"), "natural_resources": _l("Natural resources"),
+    "urban_management": _l("Urban management"), "environment": _l("Environment"), "work_safety": _l("Work safety"),
+    "petitions": _l("Petitions office"), "cdc": _l("Disease control (CDC)"), "mediation": _l("Mediation committee"),
+}
+TASKS = {
+    "register_case": _l("Register"), "mediate_at_grid": _l("Mediate in the grid"),
+    "mediate_at_village": _l("Mediate in the village"), "mediate_at_town": _l("Mediate at the judicial office"),
+    "dispatch_case": _l("Dispatch"), "handle_case": _l("Handle"), "co_handle": _l("Co-handle"),
+    "approve_extension": _l("Approve extension"), "approve_suspension": _l("Approve suspension"),
+    "resume_case": _l("Resume"), "review_escalation": _l("Review escalation"),
+    "verify_on_site": _l("Verify on site"), "follow_up": _l("Follow-up visit"), "inspect_site": _l("Inspect the site"),
+    "issue_stop_work_order": _l("Issue stop-work order"), "impose_penalty": _l("Impose penalty"),
+    "triage": _l("Triage"), "cdc_response": _l("CDC response"),
+}
+EVENTS = {
+    "filed": _l("reported the matter"), "task_opened": _l("task opened"), "claimed": _l("claimed"),
+    "released": _l("released"), "completed": _l("completed"), "closed": _l("case closed"),
+    "task_cancelled": _l("task cancelled"), "attached": _l("attached a file"), "commented": _l("commented"),
+    "assigned": _l("assigned"), "delegated": _l("delegated"), "migrated": _l("moved to a new process version"),
+    "supervision_ordered": _l("supervision order issued"), "supervision_answered": _l("supervision order answered"),
+    "supervision_overdue": _l("supervision order overdue"), "sla_warning": _l("time limit warning"),
+    "sla_breached": _l("time limit exceeded"), "deadline_set": _l("time limit set"),
+    "deadline_paused": _l("time limit paused"), "deadline_moved": _l("time limit moved"),
+    "escalated": _l("escalated"), "escalate_now": _l("escalated now"),
+    "responsibility_moved": _l("passed on"), "withdrawn": _l("withdrawn"), "dissatisfied": _l("resident dissatisfied"),
+    "escalation_requested": _l("escalation requested"), "extended": _l("extension approved"),
+    "extension_denied": _l("extension refused"), "police_called": _l("police called"), "reminded": _l("reminded"),
+    "resumed": _l("resumed"), "returned": _l("returned"), "reworked": _l("sent back for rework"),
+    "sla_escalated": _l("escalated on time limit"), "suspended": _l("suspended"),
+    "suspension_denied": _l("suspension refused"), "unfounded": _l("found unfounded"),
+}
+ROLES = {"grid_worker": _l("Grid worker"), "grid_leader": _l("Grid leader"), "liaison": _l("Liaison"),
+         "supervisor": _l("Supervisor"), "admin": _l("Administrator")}
+LEVELS = {0: _l("City"), 1: _l("Town"), 2: _l("Village"), 3: _l("Level-2 grid"), 4: _l("Unit grid")}
+ATTACHMENT_KINDS = {"report": _l("Report photo"), "evidence_before": _l("Before"), "evidence_after": _l("After"),
+                    "document": _l("Document")}
+NOTICES = {"sla_warning": _l("Time limit warning"), "sla_breached": _l("Time limit exceeded"),
+           "supervision_ordered": _l("Supervision order"), "supervision_overdue": _l("Supervision order overdue"),
+           "task_assigned": _l("Task assigned to you"), "task_delegated": _l("Task delegated to you")}
+TYPE_HELP = {  # one line under each case type on the report page
+    "dispute": _l("Quarrels between neighbours, families or over land; say if anyone is threatened."),
+    "illegal_construction": _l("Building without permission, on farmland or beyond the approved plan."),
+    "public_health": _l("Illness in several households, fever, unsafe food or water."),
+    "work_safety": _l("Gas leaks, fire risks, unsafe workshops or equipment."),
+    "environment": _l("Dumped waste, smoke, dirty water, noise from works."),
+    "rental_housing": _l("Rented rooms to register or check, unsafe rentals."),
+    "floating_population": _l("People moving in or out who are not registered."),
+    "petition": _l("A resident's request or complaint to the authorities."),
+}
+GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "department_kind": DEPARTMENT_KINDS,
+          "task": TASKS, "event": EVENTS, "role": ROLES, "level": LEVELS, "attachment": ATTACHMENT_KINDS,
+          "notice": NOTICES, "type_help": TYPE_HELP}
+
+
+def label(group: str, code) -> str:
+    """The label of `code` in `group` in the current language; the code itself if it has none."""
+    found = GROUPS[group].get(code)
+    return str(found) if found is not None else str(code)
+
+
+def choice(value: str) -> str:
+    """A form choice: its own label, else a department kind's."""
+    return label("choice", value) if value in CHOICES else label("department_kind", value)
+
+
+def chinese() -> bool:
+    return str(get_locale()).startswith("zh")
+
+
+def case_type(catalogue, code: str) -> str:
+    """A case type's name from the catalogue, in the current language."""
+    found = catalogue.get(code)
+    if found is None:
+        return code
+    return found.title_zh if chinese() else found.title_en
+
+
+def field_title(field) -> str:
+    """A form field's title from the catalogue (a FormField or its dict from the read queries)."""
+    get = field.get if isinstance(field, dict) else lambda name: getattr(field, name)
+    return get("title_zh") if chinese() else get("title_en")

@@ -1,0 +1,92 @@
+"""The engine's errors in the user's language: its messages are English, fixed or formatted; each pattern here
+maps one to a msgid of the catalogue. A message no pattern knows gets its error class's general message, so a
+new engine message shows something true in Chinese rather than English."""
+import re
+
+from flask_babel import gettext as _
+
+from engine import errors
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction; translated where it is used."""
+    return msgid
+
+
+FIELD_MESSAGES = (  # (pattern over the engine's field message, msgid; named groups fill its placeholders)
+    (r"Missing data for required field\.", N_("This field is required.")),
+    (r"Not a valid boolean\.", N_("Choose yes or no.")),
+    (r"Not a valid whole number between (?P<low>-?\d+) and (?P<high>-?\d+)\.",
+     N_("Enter a whole number from %(low)s to %(high)s.")),
+    (r"Not a valid (string|list of strings)\.", N_("This value is not valid.")),
+    (r"(Unknown choices: .*|Must be one of: .*)", N_("Choose one of the options.")),
+    (r"Longer than maximum length (?P<max>\d+)\.", N_("At most %(max)s characters.")),
+    (r"Unknown field\.", N_("This field is not part of the form.")),
+    (r"No case numbered '(?P<number>.*)' that you can see\.", N_("No case numbered %(number)s that you can see.")),
+    (r"Name another case than this one\.", N_("Name another case than this one.")),
+    (r"No grid covers lat .*", N_("No grid covers this place.")),
+    (r"Grid (?P<code>\S+) is outside your area\.", N_("Grid %(code)s is outside your area.")),
+    (r"Give a grid code or a location\.", N_("Pick the place on the map or use your location.")),
+    (r"Unknown grid code\.", N_("Unknown grid.")),
+    (r"Send .*", N_("Send a photo (JPEG, PNG, WebP or HEIC), a PDF, or a Word or Excel file.")),
+    (r"A file may have at most (?P<mb>[\d.]+) MB\.", N_("A file may have at most %(mb)s MB.")),
+    (r"A case keeps at most (?P<count>\d+) attachments\.", N_("A case keeps at most %(count)s files.")),
+    (r"Attachment .* is not on this case.*", N_("This file is not on this case, or belongs to another task.")),
+    (r"Already used for a different request\.", N_("This form was already sent with other content.")),
+    (r"Use 1 to 100 characters\.", N_("This value is not valid.")),
+    (r"Wrong password\.", N_("Wrong password.")),
+    (r"Must be (?P<low>\d+) to (?P<high>\d+) characters long\.", N_("Use %(low)s to %(high)s characters.")),
+)
+MESSAGES = (  # the error's own message
+    (r"wrong username or password", N_("Wrong username or password.")),
+    (r"the task has already been claimed by someone else", N_("Someone else has already taken this task.")),
+    (r"the task is already (?P<status>\w+)", N_("This task has already been dealt with.")),
+    (r"the task is not claimed.*", N_("The task is not taken: there is nothing to give back.")),
+    (r"this task is for the role .*", N_("This task is for another role.")),
+    (r"this task is outside your grid or department", N_("This task is outside your grid or department.")),
+    (r"only the person who claimed the task can release it", N_("Only whoever took the task can give it back.")),
+    (r"the case is already (?P<status>\w+).*", N_("The case is already closed.")),
+    (r"the case cannot be .*", N_("The case cannot do that at its present stage.")),
+)
+GENERAL = (  # by error class, most specific first
+    (errors.TooManyAttempts, N_("Too many failed sign-ins. Try again in %(minutes)s minutes.")),
+    (errors.NotFoundError, N_("Not found, or outside your area.")),
+    (errors.ConflictError, N_("This has changed in the meantime. The page shows how it stands now.")),
+    (errors.PermissionDenied, N_("Your role may not do this.")),
+    (errors.AuthenticationError, N_("Please sign in again.")),
+    (errors.TooLarge, N_("The file is too large.")),
+    (errors.ValidationError, N_("Please correct the fields marked below.")),
+    (errors.GridflowError, N_("This could not be done.")),
+)
+FIELD_FALLBACK = N_("This value is not valid.")
+
+
+def _match(table, text: str) -> str | None:
+    for pattern, msgid in table:
+        found = re.fullmatch(pattern, text)
+        if found:
+            return _(msgid, **found.groupdict())
+    return None
+
+
+def field_message(text: str) -> str:
+    """One of the engine's field messages, translated."""
+    return _match(FIELD_MESSAGES, text) or _(FIELD_FALLBACK)
+
+
+def message(exc: errors.GridflowError) -> str:
+    """An engine error's message, translated; its class's general message when no pattern knows it."""
+    known = _match(MESSAGES, exc.message)
+    if known:
+        return known
+    for cls, msgid in GENERAL:
+        if isinstance(exc, cls):
+            minutes = max(1, getattr(exc, "retry_after", 60) // 60)
+            return _(msgid, minutes=minutes)
+    return _(GENERAL[-1][1])
+
+
+def field_errors(exc: errors.GridflowError) -> dict[str, list[str]]:
+    """An engine error's field messages, translated, by field name."""
+    return {name: [field_message(str(text)) for text in texts] for name, texts in exc.errors.items()}
+
