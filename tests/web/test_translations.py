@@ -8,13 +8,11 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from engine.cases.attachments import KINDS as ATTACHMENT_KINDS
-from engine.cases.projection import STAGES
 from engine.people.access import ROLES
 from engine.places.grid import LEVEL_NAMES
-from engine.process.catalogue import SEVERITIES
+from engine.process.catalogue import SEVERITIES, department_kinds
 from web import labels
 from workflows import CATALOGUE
-from workflows.shared import DEPARTMENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE_DIR = ROOT / "web" / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
@@ -61,12 +59,13 @@ def _engine_event_kinds() -> set[str]:
 
 
 def test_every_code_the_pages_show_has_a_label():
-    statuses = {"reported", *STAGES, *(s for t in CATALOGUE.values() for s in t.outcomes.values())}
+    statuses = {"reported", *(s for t in CATALOGUE.values() for s in (*t.statuses, *t.outcomes.values()))}
     choices = {c for t in CATALOGUE.values() for fields in t.forms.values() for f in fields for c in f.choices}
     tasks = _bpmn(r'<bpmn:userTask id="([a-z_]+)"')
     events = _bpmn(r'name="timeline" value="([a-z_]+)"') | _engine_event_kinds() | {
         "assigned", "delegated", "commented", "withdrawn", "escalate_now", "escalated", "responsibility_moved"}
-    wanted = {"status": statuses, "choice": choices - set(DEPARTMENT_KINDS), "department_kind": set(DEPARTMENT_KINDS),
+    kinds = set(department_kinds(CATALOGUE))
+    wanted = {"status": statuses, "choice": choices - kinds, "department_kind": kinds,
               "task": tasks, "event": events, "role": set(ROLES), "level": set(LEVEL_NAMES),
               "attachment": set(ATTACHMENT_KINDS), "severity": set(SEVERITIES), "type_help": set(CATALOGUE)}
     assert len(tasks) > 10 and len(events) > 20
