@@ -23,6 +23,7 @@ from engine.people import auth
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 JSON_BODY_LIMIT = 64 * 1024  # the largest JSON request of this API is a few kilobytes
+MAX_JSON_DEPTH = 32  # the deepest request of this API (a task's form data) nests four levels
 
 
 def deps() -> Deps:
@@ -54,7 +55,8 @@ def authenticate() -> None:
 
 
 class BodyParser(FlaskParser):
-    """webargs' parser; JSON that Python's decoder gives up on is malformed (400) like any other bad JSON.
+    """webargs' parser; JSON that Python's decoder gives up on is malformed (400) like any other bad JSON,
+    and so is JSON nested deeper than MAX_JSON_DEPTH, before any schema walks it.
     The location `multipart` reads a multipart/form-data body: its files and its other fields together."""
 
     __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
@@ -68,11 +70,31 @@ class BodyParser(FlaskParser):
         if not is_json_request(req) and req.content_length:  # webargs would ignore the body: say why instead
             raise BadRequest("send the body as JSON, with the header Content-Type: application/json")
         try:
-            return super()._raw_load_json(req)
+            data = super()._raw_load_json(req)
         except json.JSONDecodeError:
             raise  # webargs' own answer: an empty body is missing, anything else 400
-        except (RecursionError, ValueError) as exc:  # nested too deep; an integer of more than 4300 digits
+        except RecursionError:  # deeper than Python's decoder goes
+            raise BadRequest(TOO_DEEP) from None
+        except ValueError as exc:  # an integer of more than 4300 digits
             return self._handle_invalid_json_error(exc, req)
+        if nested_deeper_than(data, MAX_JSON_DEPTH):
+            raise BadRequest(TOO_DEEP)
+        return data
+
+
+TOO_DEEP = f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def nested_deeper_than(value, limit: int) -> bool:
+    """True when arrays and objects in `value` nest more than `limit` levels (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def body_limit(max_bytes: int):
