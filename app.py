@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 import api
 import web
+from api import security
 from engine import bootstrap
 from engine.cases import deploy
 from engine.config import Settings
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
                                                      migrate=settings.migrate)
     api.register(app)
     web.register(app)
+    security.register(app, https=settings.https, proxy_hops=settings.proxy_hops)
 
     @app.get("/healthz")
     def health():

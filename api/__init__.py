@@ -1,10 +1,8 @@
 """The HTTP API under /api/v1: blueprints, OpenAPI document and error mapping."""
-import swagger_ui_bundle
-from flask import send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-from api import admin, attachments, auth, cases, errors, grids, schemas, supervision, tasks
+from api import admin, attachments, auth, cases, docs, errors, grids, schemas, supervision, tasks
 from api.schemas import MAX_ID
 
 
@@ -34,15 +32,9 @@ class GridflowApi(Api):
 def register(app) -> Api:
     app.config.update(
         API_TITLE="Gridflow", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
-        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",  # the docs page is api/docs.py's
     )
-
-    @app.get("/api/v1/docs/assets/<path:name>")
-    def swagger_assets(name):
-        """The interactive docs' scripts and styles, served locally: the docs work without a network."""
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, name)
+    docs.register(app)
 
     app.url_map.converters.update(id=IdConverter, default=TextConverter, string=TextConverter)
     api = GridflowApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})

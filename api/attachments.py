@@ -1,7 +1,7 @@
 """Attachments: photos and documents on cases, as evidence of task completions too."""
 from io import BytesIO
 
-from flask import request, send_file
+from flask import g, request, send_file
 from flask.views import MethodView
 
 from api import errors, schemas
@@ -25,6 +25,7 @@ def _sign_in_and_allow_files():
     """Every request is signed in; an upload may be larger than the app's limit for other requests."""
     authenticate()
     if request.method == "POST":
+        g.upload_limit = deps().attachment_max_bytes  # what a 413 names (api/errors.py)
         request.max_content_length = deps().attachment_max_bytes + FORM_OVERHEAD
 
 

@@ -15,7 +15,7 @@ from flask import current_app, g, request, session
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from engine.deps import Deps
 from engine.errors import AuthenticationError
@@ -34,7 +34,13 @@ def user():
     return g.user
 
 
+def token_id() -> int:
+    """The id of the token (or browser session) the request is signed in with."""
+    return g.token_id
+
+
 def client_address() -> str:
+    """The client's address: the peer's, or what trusted proxies say it is (GRIDFLOW_PROXY_HOPS, api/security.py)."""
     return request.remote_addr or ""
 
 
@@ -71,6 +77,9 @@ class BodyParser(FlaskParser):
             raise BadRequest("send the body as JSON, with the header Content-Type: application/json")
         try:
             data = super()._raw_load_json(req)
+        except RequestEntityTooLarge as exc:
+            exc.data = {"messages": {"json": _largest_field(req)}}
+            raise
         except json.JSONDecodeError:
             raise  # webargs' own answer: an empty body is missing, anything else 400
         except RecursionError:  # deeper than Python's decoder goes
@@ -95,6 +104,34 @@ def nested_deeper_than(value, limit: int) -> bool:
                 return True
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return False
+
+
+def _largest_field(req) -> dict:
+    """For a too large JSON object that still fits the app's own cap: its largest field, to name in the 413."""
+    limit, cap = req.max_content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    if not req.content_length or not cap or req.content_length > cap:
+        return {}
+    req.max_content_length = cap
+    try:
+        document = json.loads(req.get_data(cache=True))
+        if not isinstance(document, dict) or not document:
+            return {}
+        sizes = {key: len(json.dumps(value, ensure_ascii=False).encode()) for key, value in document.items()}
+    except (ValueError, RecursionError, RequestEntityTooLarge):
+        return {}
+    finally:
+        req.max_content_length = limit
+    field = max(sizes, key=sizes.get)
+    return {field: [f"Too long: {sizes[field]:,} bytes of JSON, and the whole body may be at most "
+                    f"{size_text(limit)}."]}
+
+
+def size_text(size: int) -> str:
+    """65536 -> '64 KB', 1048576 -> '1 MB'."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size:,} bytes"
 
 
 def body_limit(max_bytes: int):

@@ -2,9 +2,10 @@
 import logging
 from http import HTTPStatus
 
-from flask import jsonify
+from flask import g, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
+from api.context import size_text
 from engine import errors
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,29 @@ def register(app) -> None:
         field_errors = _flatten(messages)
         message = "the request data is not valid" if field_errors else exc.description
         if exc.code == 413:
-            message = "the request body is too large"
-        return error_response(exc.code, message, field_errors)
+            message, field_errors = _too_large(field_errors)
+        response = error_response(exc.code, message, field_errors)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unexpected error")
         return error_response(500, "internal error; it has been logged")
+
+
+def _too_large(field_errors: dict) -> tuple[str, dict]:
+    """A 413 says the limit it broke, and the field when it is known: a file upload's, or the largest JSON field
+    (api/context.py)."""
+    if g.get("upload_limit"):
+        limit = size_text(g.upload_limit)
+        return f"the file is larger than {limit}, the most an attachment may be", {"file": [f"At most {limit}."]}
+    if not request.max_content_length:
+        return "the request body is too large", field_errors
+    return (f"the request body is larger than {size_text(request.max_content_length)}, the most this endpoint "
+            "accepts", field_errors)
 
 
 def _encodable(value):

@@ -17,7 +17,9 @@ class Settings:
     redis_url: str = ""
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     queue_name: str = "gridflow"
-    token_hours: int = 24 * 30
+    token_hours: int = 24 * 30  # how long a bearer token or browser session lasts
+    https: bool = False  # served over HTTPS (directly or behind a proxy): Secure cookies and HSTS
+    proxy_hops: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     sweep_seconds: float = 60  # how often a worker looks for due deadlines no one holds
     lease_seconds: float = 60  # how long a worker holds the deadlines it took to fire
     timezone: str = "Asia/Shanghai"
@@ -42,7 +44,8 @@ class Settings:
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
         """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_
-        settings for office hours, warnings, deadline sweeps and attachments; overrides win."""
+        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS and proxies;
+        overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -55,6 +58,9 @@ class Settings:
             "lease_seconds": float(env.get("GRIDFLOW_LEASE_SECONDS", 60)),
             "attachment_max_bytes": int(float(env.get("GRIDFLOW_ATTACHMENT_MAX_MB", 10)) * MB),
             "attachments_per_case": int(env.get("GRIDFLOW_ATTACHMENTS_PER_CASE", 50)),
+            "token_hours": int(env.get("GRIDFLOW_TOKEN_HOURS", 24 * 30)),
+            "https": env.get("GRIDFLOW_HTTPS", "").lower() in ("1", "true", "yes", "on"),
+            "proxy_hops": int(env.get("GRIDFLOW_PROXY_HOPS", 0)),
         }
         if env.get("GRIDFLOW_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["GRIDFLOW_ATTACHMENTS_DIR"])

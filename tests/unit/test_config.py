@@ -28,3 +28,11 @@ def test_attachments_live_in_the_instance_folder_unless_told_otherwise(tmp_path)
                                   "GRIDFLOW_ATTACHMENT_MAX_MB": "2.5", "GRIDFLOW_ATTACHMENTS_PER_CASE": "8"})
     assert settings.attachments_dir == Path("/srv/files")
     assert (settings.attachment_max_bytes, settings.attachments_per_case) == (int(2.5 * 1024 * 1024), 8)
+
+
+def test_token_lifetime_https_and_trusted_proxies_are_settings(tmp_path):
+    defaults = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path)})
+    assert (defaults.token_hours, defaults.https, defaults.proxy_hops) == (720, False, 0)
+    settings = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "GRIDFLOW_TOKEN_HOURS": "12",
+                                  "GRIDFLOW_HTTPS": "1", "GRIDFLOW_PROXY_HOPS": "2"})
+    assert (settings.token_hours, settings.https, settings.proxy_hops) == (12, True, 2)
