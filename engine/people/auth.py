@@ -1,8 +1,7 @@
-"""Passwords (argon2), bearer tokens (random, stored only as their sha256) and sign-in throttling.
+"""Passwords (argon2) and bearer tokens (random, stored only as their sha256); sign-in is throttled.
 
 A browser session is a token too (kept in a signed cookie), so expiry and revocation work the same way.
-Failed sign-ins are rows: more than FAILURES_PER_USER for one username, or FAILURES_PER_ADDRESS from one
-address, within WINDOW, and sign-in is refused until the oldest of them leaves the window.
+Failed sign-ins slow down guessing per username and address (engine/people/throttle.py).
 """
 import hashlib
 import secrets
@@ -11,15 +10,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import select, update
 
 from engine.deps import Deps
-from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts, ValidationError
-from engine.store.model import ApiToken, LoginFailure, User
+from engine.errors import AuthenticationError, NotFoundError, ValidationError
+from engine.people import throttle
+from engine.store.model import ApiToken, User
 
-WINDOW = timedelta(minutes=15)
-FAILURES_PER_USER = 5
-FAILURES_PER_ADDRESS = 20
 PASSWORD_LENGTH = (8, 200)  # as the user import requires
 
 _hasher = PasswordHasher()
@@ -42,17 +39,12 @@ class IssuedToken:
 def issue_token(deps: Deps, username: str, password: str, hours: int, address: str = "",
                 name: str = "") -> IssuedToken:
     """Check a username and password (throttled) and hand out a new bearer token."""
+    user_id = check_password(deps, username, password, address)
+    if user_id is None:
+        raise AuthenticationError("wrong username or password")
     with deps.uow() as uow:
-        session, now = uow.session, deps.clock.now()
-        _check_throttle(session, username, address, now)
-        user = session.scalar(select(User).where(User.username == username))
-        if not _password_matches(user, password):
-            session.add(LoginFailure(username=username[:64], address=address[:64], at=now))
-            session.execute(delete(LoginFailure).where(LoginFailure.at < now - WINDOW))
-            uow.commit()
-            raise AuthenticationError("wrong username or password")
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-        issued = _new_token(session, user.id, now, hours, name)
+        throttle.forget_failures(uow.session, username, address)
+        issued = _new_token(uow.session, user_id, deps.clock.now(), hours, name)
         uow.commit()
         return issued
 
@@ -66,10 +58,33 @@ def change_password(deps: Deps, user_id: int, old: str, new: str) -> None:
     hashed = hash_password(new)  # before the transaction: argon2 takes a while
     with deps.uow() as uow:
         user = uow.session.get(User, user_id)
-        if not _password_matches(user, old):
+        if not _password_matches(user.password_hash, old):
             raise ValidationError("the old password is wrong", {"old_password": ["Wrong password."]})
         user.password_hash = hashed
         uow.commit()
+
+
+def check_password(deps: Deps, username: str, password: str, address: str) -> int | None:
+    """The id of the active user whose password this is, else None; the attempt counts until it succeeds.
+
+    The attempt is committed before the (slow) hash is checked, outside any transaction."""
+    with deps.uow() as uow:
+        throttle.record_attempt(uow.session, username, address, deps.clock.now())
+        user = uow.session.execute(select(User.id, User.password_hash, User.active)
+                                   .where(User.username == username)).first()
+        uow.commit()
+    if not _password_matches(user.password_hash if user else None, password) or not user.active:
+        return None
+    return user.id
+
+
+def revoke_tokens(session, user_id: int, now: datetime, keep: int | None = None) -> int:
+    """Revoke every live token of a user (but `keep`) in the caller's transaction; returns how many."""
+    query = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+                                   ApiToken.expires_at > now)
+    if keep is not None:
+        query = query.where(ApiToken.id != keep)
+    return session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
 
 
 def grant_token(deps: Deps, user_id: int, hours: int, name: str = "") -> IssuedToken:
@@ -115,26 +130,13 @@ def revoke_token(deps: Deps, actor: User, token_id: int) -> None:
         uow.commit()
 
 
-def _check_throttle(session, username: str, address: str, now: datetime) -> None:
-    since = now - WINDOW
-    by_user, by_address = session.execute(select(
-        func.count().filter(LoginFailure.username == username),
-        func.count().filter(LoginFailure.address == address),
-        ).where(LoginFailure.at > since, or_(LoginFailure.username == username,
-                                             LoginFailure.address == address))).one()
-    if by_user >= FAILURES_PER_USER or (address and by_address >= FAILURES_PER_ADDRESS):
-        oldest = session.scalar(select(func.min(LoginFailure.at)).where(
-            LoginFailure.at > since, or_(LoginFailure.username == username, LoginFailure.address == address)))
-        retry_after = max(1, int((oldest + WINDOW - now).total_seconds()) + 1)
-        raise TooManyAttempts("too many failed sign-ins; try again later", retry_after)
-
-
-def _password_matches(user: User | None, password: str) -> bool:
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    """Checked against a dummy hash when there is no user, so an unknown name takes as long as a wrong password."""
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
-    return user is not None and user.active
+    return password_hash is not None
 
 
 def _new_token(session, user_id: int, now: datetime, hours: int, name: str) -> IssuedToken:
