@@ -1,15 +1,17 @@
-"""Administration: import grids, departments and users from CSV or GeoJSON files."""
+"""Administration: import grids, departments and users from CSV or GeoJSON files; calendar overrides;
+deactivating and reactivating users."""
 from datetime import date
 
 from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api import errors
+from api import errors, schemas
 from api.context import Blueprint, authenticate, body_limit, deps, user
 from api.schemas import Input
 from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.imports import importer
+from engine.people import accounts
 from engine.sla import holidays
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a city's grid polygons outgrow the app's 1 MB limit on requests
@@ -118,3 +120,24 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ValidationError("not a date", {"day": ["Use YYYY-MM-DD."]}) from None
+
+
+USERNAME = [{"in": "path", "name": "username", "required": True, "schema": {"type": "string", "maxLength": 64}}]
+
+
+@blp.route("/users/<string:username>/deactivate", parameters=USERNAME)
+class Deactivate(MethodView):
+    @blp.response(200, schemas.AccountStateOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError)
+    def post(self, username):
+        """Deactivate a user: they cannot sign in, and every token and session of theirs is revoked at once."""
+        return accounts.deactivate_user(deps(), user().id, username)
+
+
+@blp.route("/users/<string:username>/activate", parameters=USERNAME)
+class Activate(MethodView):
+    @blp.response(200, schemas.AccountStateOut)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError)
+    def post(self, username):
+        """Let a deactivated user sign in again (their old tokens stay revoked)."""
+        return accounts.activate_user(deps(), user().id, username)

@@ -45,6 +45,18 @@ def _unstorable(value) -> bool:
     return False
 
 
+class Text(fields.String):
+    """Text with the whitespace around it removed before it is checked: a blank title is a missing one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def text_length(most: int) -> list:
+    """Required-and-not-blank plus a maximum, for a Text field."""
+    return [validate.Length(min=1, error="Must not be blank."), validate.Length(max=most)]
+
+
 class ErrorOut(Schema):
     """Every error answer (api/errors.py)."""
 
@@ -80,6 +92,22 @@ class SignIn(Input):
 class TokenRequest(SignIn):
     name = fields.String(load_default="", validate=validate.Length(max=100),
                          metadata={"description": "what the token is for, e.g. 'phone'"})
+
+
+class PasswordChange(Input):
+    current_password = fields.String(required=True, validate=validate.Length(1, 200))
+    new_password = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "8 to 200 characters, neither the current password nor the username"})
+
+
+class PasswordChanged(Schema):
+    tokens_revoked = fields.Integer(metadata={"description": "my other tokens and sessions, now signed out"})
+
+
+class AccountStateOut(Schema):
+    username = fields.String()
+    active = fields.Boolean()
+    tokens_revoked = fields.Integer(metadata={"description": "live tokens revoked by this change"})
 
 
 class TokenResponse(Schema):
@@ -120,7 +148,8 @@ class Location(Input):
 
 class CaseCreate(Input):
     type = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "dispute"})
-    title = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "邻里噪音纠纷"})
+    title = Text(required=True, validate=text_length(200), metadata={
+        "example": "邻里噪音纠纷", "description": "1 to 200 characters after surrounding spaces are removed"})
     description = fields.String(load_default="", validate=validate.Length(max=4000))
     severity = fields.String(load_default="medium", validate=validate.OneOf(SEVERITIES))
     subcategory = fields.String(load_default="", validate=validate.Length(max=40),
@@ -184,11 +213,11 @@ class AssignIn(Input):
 
 class DelegateIn(Input):
     username = fields.String(required=True, validate=validate.Length(1, 64))
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    reason = Text(required=True, validate=text_length(1000))
 
 
 class CommentIn(Input):
-    text = fields.String(required=True, validate=validate.Length(1, 2000))
+    text = Text(required=True, validate=text_length(2000))
 
 
 class CommentOut(Schema):
@@ -344,7 +373,7 @@ class GridDetail(Schema):
 
 
 class Reason(Input):
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    reason = Text(required=True, validate=text_length(1000))
 
 
 class TimelineCheck(Schema):

@@ -9,7 +9,7 @@ def test_the_docs_render_every_operation_and_break_no_rule_of_the_policy(desk):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     desk.wait_for_selector(".opblock-summary-path", timeout=20_000)
     paths = desk.locator(".opblock-summary-path").all_inner_texts()
-    assert "/api/v1/cases" in paths and "/api/v1/auth/token" in paths
-    desk.locator(".opblock-summary", has_text="/api/v1/auth/token").first.click()
-    desk.wait_for_selector("text=username", timeout=10_000)
+    assert "/api/v1/cases" in paths and "/api/v1/auth/password" in paths
+    desk.locator(".opblock-summary", has_text="/api/v1/auth/password").first.click()
+    desk.wait_for_selector("text=current_password", timeout=10_000)
     assert refused == []
