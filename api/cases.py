@@ -79,7 +79,7 @@ class TimelineVerify(MethodView):
     @blp.response(200, schemas.TimelineCheck)
     @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, case_id):
-        """Recompute the timeline's hash chain: intact, or where it breaks."""
+        """Check the timeline's sealed chain against the case's head: intact, or the first event changed or missing."""
         return views.timeline_check(deps(), user(), case_id)
 
 

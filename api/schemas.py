@@ -378,9 +378,11 @@ class Reason(Input):
 
 class TimelineCheck(Schema):
     intact = fields.Boolean()
-    events = fields.Integer()
-    broken_at = fields.Integer(allow_none=True, metadata={"description": "seq of the first event that fails"})
-    reason = fields.String(allow_none=True)
+    events = fields.Integer(metadata={"description": "events found"})
+    recorded = fields.Integer(metadata={"description": "events the case records having (its head)"})
+    broken_at = fields.Integer(allow_none=True, metadata={
+        "description": "seq of the first event that is changed, missing or out of place"})
+    reason = fields.String(allow_none=True, metadata={"description": "what is wrong, e.g. 'event 7 is missing'"})
 
 
 class AttachmentUpload(Input):

@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import insert, select, text
 
-from bench.throughput import reset
+from bench.throughput import BENCH_TIMELINE_KEY, reset
 from engine.deps import Deps, NullScheduler
 from engine.imports import demo, nanan
 from engine.places.geo import GridIndex
@@ -67,7 +67,8 @@ def gps(lookups: int) -> None:
 def load(engine, cases: int) -> Deps:
     """Fresh schema, Nan'an imported, then `cases` open cases with one open task each, bulk-inserted."""
     reset(engine)
-    deps = Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE, scheduler=NullScheduler())
+    deps = Deps(sessions=db.make_session_factory(engine, BENCH_TIMELINE_KEY), catalogue=CATALOGUE,
+                scheduler=NullScheduler())
     demo.load_nanan(deps)
     with deps.uow() as uow:
         session = uow.session

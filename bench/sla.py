@@ -25,6 +25,7 @@ from rq import Worker
 from rq.job import Job
 from sqlalchemy import and_, bindparam, create_engine, func, insert, not_, select, text, update
 
+from bench.throughput import BENCH_TIMELINE_KEY
 from bench.throughput import reset as schema_reset
 from engine import bootstrap
 from engine.cases import services
@@ -54,7 +55,8 @@ FLOOR, TEMPLATES, WORKERS, DUE_SET = 100, 20, 2, 1000
 def reset(engine) -> Deps:
     """Drop Gridflow's tables (PostgreSQL: the public schema), migrate, load the demo; Deps with a NullScheduler."""
     schema_reset(engine)
-    deps = Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE, scheduler=NullScheduler())
+    deps = Deps(sessions=db.make_session_factory(engine, BENCH_TIMELINE_KEY), catalogue=CATALOGUE,
+                scheduler=NullScheduler())
     runner.use_clock(deps.clock)
     demo.load(deps)
     return deps
@@ -171,7 +173,8 @@ def case_spec(deps: Deps, case_id: int):
 
 def _raw_in_child(url: str, case_ids: list[int], ready, go, took) -> None:
     engine = db.make_engine(url)
-    spec = case_spec(Deps(sessions=db.make_session_factory(engine), catalogue=CATALOGUE), case_ids[0])
+    sessions = db.make_session_factory(engine, BENCH_TIMELINE_KEY)
+    spec = case_spec(Deps(sessions=sessions, catalogue=CATALOGUE), case_ids[0])
     ready.set()
     go.wait()
     start = time.perf_counter()

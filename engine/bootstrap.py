@@ -27,8 +27,8 @@ def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migr
     """Deps with a session factory, the RQ scheduler and the clock; migrates the database."""
     sql_engine = sql_engine or db.make_engine(settings.database_url)
     if migrate:
-        db.upgrade(sql_engine)
-    deps = Deps(sessions=db.make_session_factory(sql_engine), catalogue=catalogue,
+        db.upgrade(sql_engine, settings.chain_key)
+    deps = Deps(sessions=db.make_session_factory(sql_engine, settings.chain_key), catalogue=catalogue,
                 scheduler=RQScheduler(connect(redis_url(settings)), settings.queue_name),
                 timezone=settings.timezone, office_hours=office_hours(settings.office_hours),
                 warn_at=tuple(float(f) for f in settings.warn_at.split(",") if f.strip()),

@@ -1,4 +1,6 @@
 """Settings from the environment; nothing here connects to anything."""
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ class Settings:
     token_hours: int = 24 * 30  # how long a bearer token or browser session lasts
     https: bool = False  # served over HTTPS (directly or behind a proxy): Secure cookies and HSTS
     proxy_hops: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+    timeline_key: str = ""  # seals case timelines; default: derived from secret_key (see chain_key)
     sweep_seconds: float = 60  # how often a worker looks for due deadlines no one holds
     lease_seconds: float = 60  # how long a worker holds the deadlines it took to fire
     timezone: str = "Asia/Shanghai"
@@ -41,11 +44,20 @@ class Settings:
     def embedded_redis(self) -> bool:
         return not self.redis_url
 
+    @property
+    def chain_key(self) -> bytes:
+        """The key that seals case timelines: GRIDFLOW_TIMELINE_KEY, else one derived from SECRET_KEY.
+
+        Timelines sealed under one key verify only under it: pin GRIDFLOW_TIMELINE_KEY before changing SECRET_KEY."""
+        if self.timeline_key:
+            return self.timeline_key.encode()
+        return hmac.new(self.secret_key.encode(), b"gridflow timeline key", hashlib.sha256).digest()
+
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
         """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_
-        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS and proxies;
-        overrides win."""
+        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS, proxies and the
+        timeline key; overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -61,6 +73,7 @@ class Settings:
             "token_hours": int(env.get("GRIDFLOW_TOKEN_HOURS", 24 * 30)),
             "https": env.get("GRIDFLOW_HTTPS", "").lower() in ("1", "true", "yes", "on"),
             "proxy_hops": int(env.get("GRIDFLOW_PROXY_HOPS", 0)),
+            "timeline_key": env.get("GRIDFLOW_TIMELINE_KEY", ""),
         }
         if env.get("GRIDFLOW_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["GRIDFLOW_ATTACHMENTS_DIR"])

@@ -45,7 +45,7 @@ def sql_engine(settings):
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
-    db.upgrade(engine)
+    db.upgrade(engine, settings.chain_key)
     yield engine
     engine.dispose()
 

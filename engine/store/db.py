@@ -84,14 +84,17 @@ def _let_go_in_forked_children(engine: Engine) -> None:
     os.register_at_fork(after_in_child=in_child)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
+    """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; builds an empty database on first start."""
+def upgrade(engine: Engine, timeline_key: bytes | None = None, revision: str = "head") -> None:
+    """Bring the schema to the newest migration (or `revision`); builds an empty database on first start.
+
+    The timeline key is needed once, by the migration that re-seals timelines written before they were keyed."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        config.attributes.update(connection=connection, timeline_key=timeline_key)
+        command.upgrade(config, revision)

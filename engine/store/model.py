@@ -146,6 +146,10 @@ class Case(Base):
     extensions: Mapped[int] = mapped_column(default=0)
     escalations: Mapped[int] = mapped_column(default=0)
     dissatisfied: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the timeline's head, moved with every event (engine/store/timeline.py): last seq, its hash, their seal
+    timeline_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    timeline_hash: Mapped[str | None] = mapped_column(String(64))
+    timeline_seal: Mapped[str | None] = mapped_column(String(64))
 
     process_version: Mapped[ProcessVersion] = relationship()
     __mapper_args__ = {"version_id_col": version}
@@ -297,7 +301,7 @@ class Holiday(Base):
 
 
 class TimelineEvent(Base):
-    """One append-only entry in a case's history; each holds the hash of the one before."""
+    """One append-only entry in a case's history, sealed with the hash of the one before (engine/store/timeline.py)."""
 
     __tablename__ = "timeline_events"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -312,7 +316,7 @@ class TimelineEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict]
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 under the timeline key, not a plain sha256
 
 
 class Attachment(Base):

@@ -1,59 +1,111 @@
-"""The case timeline: append-only events, each chained to the one before by its hash."""
+"""The case timeline: append-only events, each sealed together with the seal of the one before.
+
+Each event's `hash` is an HMAC-SHA256, under the timeline key, of every column of the event (case, seq, time,
+actor id and name, kind, task, reason, payload) and the previous event's hash. The case row keeps the head:
+the last seq and hash (`timeline_seq`, `timeline_hash`) and `timeline_seal`, an HMAC of the two, all updated
+in the same transaction as each append. Verifying walks the events and compares the end with the head.
+
+The key never enters the database: sessions carry it (`session.info["timeline_key"]`, set by
+engine.store.db.make_session_factory from the GRIDFLOW_TIMELINE_KEY setting, by default derived from
+SECRET_KEY). Someone who can change the database but does not hold the key cannot seal a changed, inserted or
+re-ordered event, nor a shorter head; so a rewrite (with or without recomputing the later hashes), a deleted
+event anywhere (the last one included) and deleting them all are reported. What stays possible for them: putting
+back an *older copy* of a case's events together with its case row (a backup of both), which is a genuine
+earlier state, and deleting a case row with its events altogether. Whoever holds the key and the database can
+rewrite anything: the chain then proves nothing. docs/architecture.md has the threat model.
+"""
 import hashlib
+import hmac
 import json
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.store.model import TimelineEvent
+from engine.store.model import Case, TimelineEvent
 
 GENESIS = "0" * 64
 SYSTEM = "system"
+SCHEME = "gridflow-timeline/2"  # the first scheme was unkeyed sha256 (migration 0010 re-sealed its events)
 
 
-def event_hash(prev_hash: str, case_id: int, seq: int, at: datetime, actor: str, kind: str,
-               task_id: str | None, reason: str | None, payload: dict) -> str:
-    """The hash of one event's content and its predecessor's hash."""
-    body = json.dumps([prev_hash, case_id, seq, at.isoformat(), actor, kind, task_id, reason, payload],
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+def event_hash(key: bytes, e) -> str:
+    """The seal of one event (a TimelineEvent, or anything with its attributes): all its columns but the row id."""
+    return _mac(key, [SCHEME, e.prev_hash, e.case_id, e.seq, e.at.isoformat(), e.actor_id, e.actor, e.kind,
+                      e.task_id, e.reason, e.payload])
+
+
+def head_seal(key: bytes, case_id: int, seq: int, last_hash: str) -> str:
+    """The seal of a case's head: no event's hash can stand in for it, so a shortened chain cannot be sealed."""
+    return _mac(key, [SCHEME + "/head", case_id, seq, last_hash])
 
 
 def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, task_id=None,
            reason=None, payload=None) -> TimelineEvent:
-    """Add an event to a case (whose row the caller has locked). `actor` is a User or None."""
-    tails = session.info.setdefault("timeline_tails", {})  # per transaction: one read per case
-    if case_id not in tails:
-        last = session.execute(
-            select(TimelineEvent.seq, TimelineEvent.hash).where(TimelineEvent.case_id == case_id)
-            .order_by(TimelineEvent.seq.desc()).limit(1)
-        ).first()
-        tails[case_id] = (last.seq, last.hash) if last else (0, GENESIS)
-    seq, prev = tails[case_id][0] + 1, tails[case_id][1]
-    name = actor.username if actor is not None else SYSTEM
-    payload = payload or {}
+    """Add an event to a case (whose row the caller has locked) and move the case's head in the same
+    transaction. `actor` is a User or None."""
+    key = _key(session)
+    case = session.get(Case, case_id)
+    seq = (case.timeline_seq or 0) + 1
     event = TimelineEvent(
-        case_id=case_id, seq=seq, at=at, actor_id=actor.id if actor is not None else None, actor=name,
-        kind=kind, task_id=task_id, reason=reason, payload=payload, prev_hash=prev,
-        hash=event_hash(prev, case_id, seq, at, name, kind, task_id, reason, payload),
-    )
+        case_id=case_id, seq=seq, at=at, actor_id=actor.id if actor is not None else None,
+        actor=actor.username if actor is not None else SYSTEM, kind=kind, task_id=task_id, reason=reason,
+        payload=payload or {}, prev_hash=case.timeline_hash or GENESIS)
+    event.hash = event_hash(key, event)
     session.add(event)
-    tails[case_id] = (seq, event.hash)
+    case.timeline_seq, case.timeline_hash = seq, event.hash
+    case.timeline_seal = head_seal(key, case_id, seq, event.hash)
     return event
 
 
 def verify(session: Session, case_id: int) -> dict:
-    """Recompute a case's hash chain: intact, or the first event whose hash or link does not hold."""
+    """Recompute a case's chain and compare its end with the case's head: intact, or the first thing wrong."""
+    key, case = _key(session), session.get(Case, case_id)
+    recorded = case.timeline_seq or 0
     previous, count = GENESIS, 0
     for e in session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case_id)
                              .order_by(TimelineEvent.seq)):
         count += 1
-        expected = event_hash(e.prev_hash, e.case_id, e.seq, e.at, e.actor, e.kind, e.task_id, e.reason, e.payload)
-        if e.seq != count or e.prev_hash != previous or e.hash != expected:
-            why = ("a missing or reordered event" if e.seq != count else
-                   "the link to the previous event is broken" if e.prev_hash != previous else
-                   "the event's content does not match its hash")
-            return {"intact": False, "events": count, "broken_at": e.seq, "reason": why}
+        if e.seq != count:
+            return _broken(count, recorded, count, f"event {count} is missing (the next one found is {e.seq})")
+        if e.prev_hash != previous:
+            return _broken(count, recorded, count, f"event {count} does not follow event {count - 1}: "
+                                                   "an event before it was replaced or removed")
+        if not _same(e.hash, event_hash(key, e)):
+            return _broken(count, recorded, count, f"event {count} does not match its seal: it was changed, "
+                                                   "or sealed without the key")
         previous = e.hash
-    return {"intact": True, "events": count, "broken_at": None, "reason": None}
+    if count == 0:  # a case is filed and its first event written in one transaction: never legitimately empty
+        return _broken(0, recorded, 1, f"all {recorded or 'of its'} events are missing: the case has none")
+    if count < recorded:
+        what = f"events {count + 1} to {recorded} are missing" if count + 1 < recorded else \
+            f"event {recorded} is missing"
+        return _broken(count, recorded, count + 1, f"{what}: the case records {recorded}, the last found is {count}")
+    if count > recorded:
+        return _broken(count, recorded, recorded + 1, f"event {recorded + 1} was added after the last event the "
+                                                      f"case records ({recorded})")
+    if previous != case.timeline_hash or not _same(case.timeline_seal, head_seal(key, case_id, count, previous)):
+        return _broken(count, recorded, count, "the case's record of its last event does not match event "
+                                               f"{count}: the head was altered")
+    return {"intact": True, "events": count, "recorded": recorded, "broken_at": None, "reason": None}
+
+
+def _broken(count: int, recorded: int, at: int, reason: str) -> dict:
+    return {"intact": False, "events": count, "recorded": recorded, "broken_at": at, "reason": reason}
+
+
+def _same(stored: str | None, expected: str) -> bool:
+    return hmac.compare_digest((stored or "").encode(), expected.encode())
+
+
+def _mac(key: bytes, fields: list) -> str:
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def _key(session: Session) -> bytes:
+    try:
+        return session.info["timeline_key"]
+    except KeyError:
+        raise RuntimeError("this session has no timeline key: make sessions with "
+                           "engine.store.db.make_session_factory(engine, timeline_key)") from None

@@ -171,12 +171,14 @@ def test_the_timeline_is_hash_chained_and_names_every_actor(deps):
         events = list(uow.session.scalars(
             select(TimelineEvent).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq)))
     assert [e.actor for e in events if e.kind in ("filed", "completed")] == ["worker", "leader"]
-    previous = timeline.GENESIS
+    previous, key = timeline.GENESIS, deps.sessions.kw["info"]["timeline_key"]
     for e in events:
         assert e.prev_hash == previous
-        assert e.hash == timeline.event_hash(e.prev_hash, e.case_id, e.seq, e.at, e.actor, e.kind, e.task_id,
-                                             e.reason, e.payload)
+        assert e.hash == timeline.event_hash(key, e)
         previous = e.hash
+    with deps.uow() as uow:
+        case = uow.session.get(Case, case_id)
+        assert (case.timeline_seq, case.timeline_hash) == (events[-1].seq, events[-1].hash)
 
 
 def test_the_tasks_projection_keeps_history(deps):
