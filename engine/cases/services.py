@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import idempotency, numbering
+from engine.cases import failures, idempotency, numbering
 from engine.cases.attachments import link_evidence
 from engine.cases.projection import Run, project
 from engine.deps import Deps
@@ -116,7 +116,8 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachmen
         evidence = link_evidence(session, case.id, task.id, attachments)
         spec = versions.spec_of(deps.specs, case.process_version)
         workflow = runner.restore(spec, case.state)
-        step = runner.complete(workflow, task.id, cleaned)
+        with failures.recorded(deps, uow, case.id, actor.id, f"completing {task.name}"):
+            step = runner.complete(workflow, task.id, cleaned)
         task.status, task.completed_at, task.completed_by_id = "completed", now, actor.id
         task.assignee_id = task.assignee_id or actor.id
         timeline.append(session, case.id, now, actor, "completed", task_id=task.id,
@@ -158,7 +159,8 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
         spec = versions.spec_of(deps.specs, case.process_version)
         workflow = runner.restore(spec, case.state)
         try:
-            step = send(workflow, event, {"reason": reason.strip(), "by": actor.username})
+            with failures.recorded(deps, uow, case.id, actor.id, f"sending {event}"):
+                step = send(workflow, event, {"reason": reason.strip(), "by": actor.username})
         except ConflictError:  # the diagram does not offer it at this stage
             raise ConflictError(f"the case cannot be {done} while it is {case.status}") from None
         timeline.append(session, case.id, now, actor, event, reason=reason.strip(), payload={"event": event})

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
+from engine.cases import failures
 from engine.cases.projection import Run, project
 from engine.deadlines import alarms
 from engine.deps import Deps
@@ -58,8 +59,9 @@ def fire_deadlines(deps: Deps, deadline_ids: list[int]) -> Counter:
     for deadline_id in deadline_ids:
         try:
             results[fire_deadline(deps, deadline_id)] += 1
-        except Exception:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001
             log.exception("firing deadline %s failed", deadline_id)
+            failures.record_deadline_failure(deps, deadline_id, exc)
             results["failed"] += 1
     return results
 

@@ -4,8 +4,10 @@ A version is identified by the process id and the sha256 of its files. Each vers
 serializer whose workflow converter leaves the spec out of a case's saved state and takes it back
 from this cache on restore, so a case row never repeats the diagram.
 """
+import ast
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from uuid import UUID
@@ -19,7 +21,13 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.errors import ProcessError
+from engine.process import bounds
 from engine.process.sandbox import restricted_script_engine
+
+SCRIPTS = {"script", "preScript", "postScript"}  # run as statements
+EXPRESSIONS = {"conditionExpression", "timeDuration", "timeDate", "timeCycle", "loopCardinality",
+               "completionCondition", "payloadExpression"}  # evaluated; DMN cells are handled apart
+_OUTSIDE_QUOTES = re.compile(r"""(\?)(?=(?:[^'"]|['"][^'"]*['"])*$)""")  # Spiff's own rule for a DMN cell's '?'
 
 
 def content_hash(files: dict[str, str]) -> str:
@@ -61,10 +69,11 @@ class ProcessSpec:
 def parse(process_id: str, files: dict[str, str]) -> ProcessSpec:
     """Parse and validate BPMN (*.bpmn) and DMN (*.dmn) text; raise ProcessError if invalid."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    decision_ids = []
+    decision_ids, problems = [], []
     try:
         for name, text in sorted(files.items()):
             tree = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False))
+            problems += script_problems(name, tree)
             if name.endswith(".dmn"):
                 decision_ids += add_dmn_decisions(parser, tree, name)
             else:
@@ -74,8 +83,49 @@ def parse(process_id: str, files: dict[str, str]) -> ProcessSpec:
         decisions = {d: parser.get_engine(d, None) for d in decision_ids}
     except (SpiffWorkflowException, etree.XMLSyntaxError, KeyError, ValueError) as exc:
         raise ProcessError(f"process {process_id!r} is invalid: {exc}") from exc
+    if problems:
+        raise ProcessError(f"process {process_id!r} has scripts or expressions that cannot run: "
+                           + "; ".join(problems), {"files": problems})
     return ProcessSpec(process_id, content_hash(files), spec, subprocess_specs,
                        _serializer(spec, subprocess_specs), decisions)
+
+
+def script_problems(filename: str, root) -> list[str]:
+    """Every script, condition, timer and DMN cell of a document checked before it can run (engine/process/bounds.py):
+    what would not compile, a `while` loop, a constant too large to build. Each names its element."""
+    problems = []
+    for element in root.iter(tag=etree.Element):
+        local, text = etree.QName(element).localname, (element.text or "").strip()
+        parent = etree.QName(element.getparent()).localname if element.getparent() is not None else ""
+        if not text or (local == "text" and parent == "inputEntry" and text == "-"):
+            continue
+        if local in SCRIPTS:
+            found = bounds.check(text, "exec")
+        elif local in EXPRESSIONS or (local == "text" and parent in ("inputExpression", "outputEntry")):
+            found = bounds.check(text, "eval")
+        elif local == "text" and parent == "inputEntry":
+            found = bounds.check(_dmn_match(text), "eval")
+        else:
+            continue
+        problems += [f"{filename} {_owner(element)}: {problem}" for problem in found]
+    return problems
+
+
+def _dmn_match(text: str) -> str:
+    """A DMN input cell as Spiff evaluates it: '?' stands for the input; '> 5' is compared with it."""
+    text = _OUTSIDE_QUOTES.sub("dmninputexpr", text)
+    try:
+        ast.parse(text, mode="eval")
+        return text
+    except SyntaxError:
+        return f"dmninputexpr {text}"
+
+
+def _owner(element) -> str:
+    """The nearest element with an id: the task, flow, event or rule the text belongs to."""
+    while element is not None and not element.get("id"):
+        element = element.getparent()
+    return f"{etree.QName(element).localname} {element.get('id')!r}" if element is not None else "(no id)"
 
 
 def add_dmn_decisions(parser: SpiffBpmnParser, root, filename: str) -> list[str]:

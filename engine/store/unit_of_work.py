@@ -10,18 +10,25 @@ log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
-    """A session that rolls back unless committed, and runs side effects only after a commit."""
+    """A session that rolls back unless committed, and runs side effects only after a commit (or, to record
+    a failure, after a rollback)."""
 
     def __init__(self, sessions: sessionmaker):
         self._sessions = sessions
 
     def __enter__(self):
         self.session = self._sessions()
-        self._after_commit = []
+        self._after_commit, self._after_rollback = [], []
         return self
 
     def __exit__(self, *exc):
         self.session.close()  # rolls back whatever was not committed; loaded objects stay readable
+        actions, self._after_rollback = self._after_rollback, []
+        for action in actions:
+            try:
+                action()
+            except Exception:  # recording a failure must not hide the failure itself
+                log.exception("after-rollback action failed")
 
     def after_commit(self, action) -> None:
         """Run `action()` once the transaction is committed (enqueueing, notifying)."""
@@ -33,12 +40,16 @@ class UnitOfWork:
         if due:
             self.after_commit(lambda: scheduler.schedule(due))
 
+    def after_rollback(self, action) -> None:
+        """Run `action()` (in a transaction of its own) if this unit of work ends without committing."""
+        self._after_rollback.append(action)
+
     def commit(self) -> None:
         try:
             self.session.commit()
         except StaleDataError as exc:
             raise ConflictError("the case was changed by someone else at the same time; try again") from exc
-        actions, self._after_commit = self._after_commit, []
+        actions, self._after_commit, self._after_rollback = self._after_commit, [], []
         for action in actions:
             try:
                 action()
