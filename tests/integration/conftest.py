@@ -17,7 +17,8 @@ def start_worker(settings, redis_url, tmp_path):
 
     def _start(**tunings):
         env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
-               "GRIDFLOW_INSTANCE": str(settings.instance_path), "GRIDFLOW_QUEUE": settings.queue_name, **tunings}
+               "GRIDFLOW_INSTANCE": str(settings.instance_path), "GRIDFLOW_QUEUE": settings.queue_name,
+               "SECRET_KEY": settings.secret_key, **tunings}  # the worker seals timelines under the tests' key
         log = open(tmp_path / f"worker-{len(processes)}.log", "w")
         processes.append(subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log,
                                           stderr=subprocess.STDOUT, start_new_session=True))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engine.cases import services
 from engine.deadlines import firing
 from engine.deadlines.scheduler import RQScheduler
+from engine.store import timeline
 from engine.store.model import Deadline, TimelineEvent
 from tests.helpers import timer_deadline, user_id
 
@@ -45,6 +46,7 @@ def test_the_worker_fires_the_register_reminder_that_rq_scheduled(deps, clock, r
     assert kinds.count("reminded") == 1
     with deps.uow() as uow:
         deadline = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id, Deadline.kind == "timer"))
+        assert timeline.verify(uow.session, case_id)["intact"]  # the worker sealed its events under the same key
     assert deadline.fired_at is not None and deadline.attempts == 1
 
 
