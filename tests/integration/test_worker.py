@@ -82,7 +82,8 @@ def test_the_worker_fires_an_overdue_breach_once_with_a_supervision_order(deps, 
     while time.monotonic() < end:
         with deps.uow() as uow:
             breaches = uow.session.scalars(select(TimelineEvent).where(
-                TimelineEvent.case_id == case_id, TimelineEvent.kind == "sla_breached")).all()
+                TimelineEvent.case_id == case_id, TimelineEvent.kind == "sla_breached")
+                .order_by(TimelineEvent.seq)).all()
             if breaches:
                 break
         time.sleep(0.2)
