@@ -7,7 +7,7 @@ from flask.views import MethodView
 from api import errors, schemas
 from api.context import Blueprint, authenticate, client_address, deps, token_id, user
 from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts, ValidationError
-from engine.people import accounts, auth
+from engine.people import auth
 from engine.read import views
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in")
@@ -91,8 +91,8 @@ class Password(MethodView):
     @errors.raises(blp, AuthenticationError, ValidationError, TooManyAttempts, *errors.JSON_BODY)
     def post(self, body):
         """Change my password, giving the current one; my other tokens and sessions are revoked."""
-        revoked = accounts.change_password(deps(), user().id, body["current_password"], body["new_password"],
-                                           client_address(), keep_token_id=token_id())
+        revoked = auth.change_password(deps(), user().id, body["old_password"], body["new_password"],
+                                       client_address(), keep_token_id=token_id())
         return {"tokens_revoked": revoked}
 
 

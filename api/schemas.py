@@ -95,7 +95,8 @@ class TokenRequest(SignIn):
 
 
 class PasswordChange(Input):
-    current_password = fields.String(required=True, validate=validate.Length(1, 200))
+    old_password = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "my password now"})
     new_password = fields.String(required=True, validate=validate.Length(1, 200), metadata={
         "description": "8 to 200 characters, neither the current password nor the username"})
 

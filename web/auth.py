@@ -1,5 +1,5 @@
 """Sign in, sign out, change my password, choose my language."""
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import AuthenticationError, TooManyAttempts, ValidationError
@@ -48,7 +48,8 @@ def account():
     else:
         try:
             auth.change_password(session.deps(), user.id, request.form.get("old_password", ""),
-                                 request.form.get("new_password", ""))
+                                 request.form.get("new_password", ""), request.remote_addr or "",
+                                 keep_token_id=g.token_id)  # this browser stays signed in, the others not
         except ValidationError as exc:
             errors = messages.field_errors(exc)
     if errors:

@@ -25,10 +25,10 @@ def deps() -> Deps:
 def current_user():
     """The signed-in user, or None (g.expired says whether a session was there but is no longer valid)."""
     if "user" not in g:
-        g.user, g.expired = None, False
+        g.user, g.token_id, g.expired = None, None, False
         if session.get("token"):
             try:
-                g.user, _token_id = auth.user_for_token(deps(), session["token"])
+                g.user, g.token_id = auth.user_for_token(deps(), session["token"])
             except AuthenticationError:
                 g.expired = True
     return g.user

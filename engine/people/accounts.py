@@ -1,15 +1,12 @@
-"""Accounts: a user changes their own password; an admin deactivates (or reactivates) a user."""
+"""Accounts: an admin deactivates (or reactivates) a user. (A user changes their own password in auth.py.)"""
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from engine.deps import Deps
-from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
-from engine.people import auth, throttle
+from engine.errors import ConflictError, NotFoundError, PermissionDenied
+from engine.people import auth
 from engine.store.model import User
-
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -19,25 +16,6 @@ class AccountState:
     username: str
     active: bool
     tokens_revoked: int
-
-
-def change_password(deps: Deps, user_id: int, current: str, new: str, address: str = "",
-                    keep_token_id: int | None = None) -> int:
-    """Change one's own password, given the current one (throttled like a sign-in); every other token of the
-    user is revoked in the same transaction. Returns how many were revoked."""
-    with deps.uow() as uow:
-        username = uow.session.scalar(select(User.username).where(User.id == user_id))
-    _check_new_password(username, current, new)
-    if auth.check_password(deps, username or "", current, address) != user_id:
-        raise ValidationError("the current password is wrong", {"current_password": ["Wrong password."]})
-    with deps.uow() as uow:
-        session, now = uow.session, deps.clock.now()
-        user = session.get(User, user_id)
-        user.password_hash = auth.hash_password(new)
-        throttle.forget_failures(session, username, address)
-        revoked = auth.revoke_tokens(session, user_id, now, keep=keep_token_id)
-        uow.commit()
-        return revoked
 
 
 def deactivate_user(deps: Deps, actor_id: int, username: str) -> AccountState:
@@ -70,15 +48,3 @@ def _user_for_admin(session, actor_id: int, username: str) -> User:
     if user is None:
         raise NotFoundError(f"user {username!r} not found")
     return user
-
-
-def _check_new_password(username: str | None, current: str, new: str) -> None:
-    problems = []
-    if not MIN_PASSWORD_LENGTH <= len(new) <= MAX_PASSWORD_LENGTH:
-        problems.append(f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.")
-    if new == current:
-        problems.append("Choose a password other than the current one.")
-    if username and new.strip().lower() == username.lower():
-        problems.append("Do not use your username as your password.")
-    if problems:
-        raise ValidationError("the new password is not acceptable", {"new_password": problems})

@@ -49,19 +49,37 @@ def issue_token(deps: Deps, username: str, password: str, hours: int, address: s
         return issued
 
 
-def change_password(deps: Deps, user_id: int, old: str, new: str) -> None:
-    """A user changes their own password, giving the old one; their tokens stay valid."""
-    shortest, longest = PASSWORD_LENGTH
-    if not shortest <= len(new) <= longest:
-        raise ValidationError("the new password has the wrong length",
-                              {"new_password": [f"Must be {shortest} to {longest} characters long."]})
-    hashed = hash_password(new)  # before the transaction: argon2 takes a while
+def change_password(deps: Deps, user_id: int, old: str, new: str, address: str = "",
+                    keep_token_id: int | None = None) -> int:
+    """A user changes their own password, giving the old one (checked and throttled like a sign-in); every
+    other token of theirs (`keep_token_id`: the one they are using) is revoked in the same transaction.
+    Returns how many were revoked."""
     with deps.uow() as uow:
-        user = uow.session.get(User, user_id)
-        if not _password_matches(user.password_hash, old):
-            raise ValidationError("the old password is wrong", {"old_password": ["Wrong password."]})
-        user.password_hash = hashed
+        username = uow.session.scalar(select(User.username).where(User.id == user_id)) or ""
+    _check_new_password(username, old, new)
+    hashed = hash_password(new)  # before the transaction: argon2 takes a while
+    if check_password(deps, username, old, address) != user_id:
+        raise ValidationError("the old password is wrong", {"old_password": ["Wrong password."]})
+    with deps.uow() as uow:
+        session, now = uow.session, deps.clock.now()
+        session.get(User, user_id).password_hash = hashed
+        throttle.forget_failures(session, username, address)
+        revoked = revoke_tokens(session, user_id, now, keep=keep_token_id)
         uow.commit()
+        return revoked
+
+
+def _check_new_password(username: str, old: str, new: str) -> None:
+    shortest, longest = PASSWORD_LENGTH
+    problems = []
+    if not shortest <= len(new) <= longest:
+        problems.append(f"Must be {shortest} to {longest} characters long.")
+    if new == old:
+        problems.append("Choose a password other than the current one.")
+    if username and new.strip().lower() == username.lower():
+        problems.append("Do not use your username as your password.")
+    if problems:
+        raise ValidationError("the new password is not acceptable", {"new_password": problems})
 
 
 def check_password(deps: Deps, username: str, password: str, address: str) -> int | None:

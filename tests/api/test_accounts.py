@@ -14,7 +14,7 @@ NEW = "a-new-passphrase"
 
 def change(client, token, current=demo.DEMO_PASSWORD, new=NEW):
     return client.post("/api/v1/auth/password", headers=bearer(token),
-                       json={"current_password": current, "new_password": new})
+                       json={"old_password": current, "new_password": new})
 
 
 def test_changing_my_password_needs_the_current_one_and_signs_out_my_other_tokens(client):
@@ -27,13 +27,13 @@ def test_changing_my_password_needs_the_current_one_and_signs_out_my_other_token
     assert sign_in(client, "leader", NEW).status_code == 201
 
 
-def test_a_wrong_current_password_changes_nothing_and_counts_as_a_guess(client):
+def test_a_wrong_old_password_changes_nothing_and_counts_as_a_guess(client):
     token = sign_in(client, "leader").json["token"]
-    assert_error(change(client, token, current="not it"), 422, "current_password")
+    assert_error(change(client, token, current="not it"), 422, "old_password")
     assert sign_in(client, "leader").status_code == 201
     for _ in range(2):
         change(client, token, current="not it")
-    assert_error(change(client, token, current="still not it"), 422, "current_password")
+    assert_error(change(client, token, current="still not it"), 422, "old_password")
     refused = change(client, token, current="again")
     assert refused.status_code == 429 and "Retry-After" in refused.headers
 
@@ -49,7 +49,7 @@ def test_the_browser_session_changing_the_password_stays_signed_in(client):
     other = sign_in(client, "worker").json["token"]
     session = client.post("/api/v1/auth/session", json={"username": "worker", "password": demo.DEMO_PASSWORD})
     response = client.post("/api/v1/auth/password", headers={"X-CSRF-Token": session.json["csrf_token"]},
-                           json={"current_password": demo.DEMO_PASSWORD, "new_password": NEW})
+                           json={"old_password": demo.DEMO_PASSWORD, "new_password": NEW})
     assert response.status_code == 200 and response.json == {"tokens_revoked": 1}
     assert client.get("/api/v1/auth/me").status_code == 200
     assert client.get("/api/v1/auth/me", headers=bearer(other)).status_code == 401

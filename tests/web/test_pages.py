@@ -131,7 +131,7 @@ def test_the_bell_counts_unread_notices_and_marking_one_read_updates_it(app, bro
 
 
 def test_a_user_changes_their_password(browser_as, client):
-    worker = browser_as("worker")
+    worker, elsewhere = browser_as("worker"), browser_as("worker")
     page = worker.get("/account")
     wrong = worker.post("/account", data={"csrf_token": csrf(page.get_data(True)), "old_password": "x",
                                           "new_password": "new-pass-123", "repeat_password": "new-pass-123"})
@@ -139,4 +139,6 @@ def test_a_user_changes_their_password(browser_as, client):
     done = worker.post("/account", data={"csrf_token": worker.csrf, "old_password": "gridflow-demo",
                                          "new_password": "new-pass-123", "repeat_password": "new-pass-123"})
     assert "密码已修改" in words(done)
+    assert worker.get("/account").status_code == 200  # this browser stays signed in
+    assert elsewhere.get("/account").status_code == 302  # the worker's other sessions are signed out
     assert client.post("/signin", data={"username": "worker", "password": "new-pass-123"}).status_code == 302
