@@ -46,12 +46,12 @@ class Settings:
 
     @property
     def chain_key(self) -> bytes:
-        """The key that seals case timelines: GRIDFLOW_TIMELINE_KEY, else one derived from SECRET_KEY.
-
-        Timelines sealed under one key verify only under it: pin GRIDFLOW_TIMELINE_KEY before changing SECRET_KEY."""
+        """The key that seals case timelines: GRIDFLOW_TIMELINE_KEY, else one derived from SECRET_KEY (the hex
+        HMAC-SHA256 of "gridflow timeline key" under it). Timelines sealed under one key verify only under it:
+        before changing SECRET_KEY, set GRIDFLOW_TIMELINE_KEY to the derived value."""
         if self.timeline_key:
             return self.timeline_key.encode()
-        return hmac.new(self.secret_key.encode(), b"gridflow timeline key", hashlib.sha256).digest()
+        return hmac.new(self.secret_key.encode(), b"gridflow timeline key", hashlib.sha256).hexdigest().encode()
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":

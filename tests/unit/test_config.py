@@ -36,3 +36,11 @@ def test_token_lifetime_https_and_trusted_proxies_are_settings(tmp_path):
     settings = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "GRIDFLOW_TOKEN_HOURS": "12",
                                   "GRIDFLOW_HTTPS": "1", "GRIDFLOW_PROXY_HOPS": "2"})
     assert (settings.token_hours, settings.https, settings.proxy_hops) == (12, True, 2)
+
+
+def test_the_timeline_key_comes_from_its_setting_or_from_the_secret_key_and_can_be_pinned(tmp_path):
+    derived = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "SECRET_KEY": "s1"}).chain_key
+    assert derived != Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "SECRET_KEY": "s2"}).chain_key
+    pinned = Settings.from_env({"GRIDFLOW_INSTANCE": str(tmp_path), "SECRET_KEY": "s2",
+                                "GRIDFLOW_TIMELINE_KEY": derived.decode()})
+    assert pinned.chain_key == derived  # SECRET_KEY changed, the timelines still verify
