@@ -95,7 +95,7 @@ def open_order(session: Session, case: Case, grid: Grid, reason: str, now: datet
     session.add(deadline)
     session.flush()
     timeline.append(session, case.id, now, actor, "supervision_ordered", reason=reason, payload={
-        "order_id": order.id, "grid": grid.code, "due_at": order.due_at.isoformat(),
+        "order_id": order.id, "grid": grid.code, "due_at": cal.local(order.due_at).isoformat(),
         "explanation": due.explanation})
     return order, deadline
 

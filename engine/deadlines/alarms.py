@@ -31,7 +31,7 @@ def warn(session: Session, case: Case, deadline: Deadline, now: datetime, cal: B
     message = (f"{case.number} {_step_title(session, case, clock)} 已用时 {percent}%，"
                f"将于 {_local(cal, clock.due_at)} 到期")
     timeline.append(session, case.id, now, None, "sla_warning", reason=message, payload={
-        "step": clock.step, "fraction": deadline.fraction, "due_at": clock.due_at.isoformat(),
+        "step": clock.step, "fraction": deadline.fraction, "due_at": cal.local(clock.due_at).isoformat(),
         "policy": clock.policy})
     notices.notify(session, case, "sla_warning", message, now)
 
@@ -44,7 +44,7 @@ def breach(session: Session, case: Case, deadline: Deadline, now: datetime,
     title = _step_title(session, case, clock)
     message = f"{case.number} {title} 已超时（时限：{clock.policy}，应于 {_local(cal, clock.due_at)} 前完成）"
     timeline.append(session, case.id, now, None, "sla_breached", reason=message, payload={
-        "step": clock.step, "due_at": clock.due_at.isoformat(), "explanation": clock.explanation})
+        "step": clock.step, "due_at": cal.local(clock.due_at).isoformat(), "explanation": clock.explanation})
     order, answer_by = supervision.open_order(session, case, supervision.level_above(session, case), message, now,
                                               cal, clock_id=clock.id)
     notices.notify(session, case, "sla_breached", message, now)

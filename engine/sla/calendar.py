@@ -24,16 +24,31 @@ from chinese_calendar.constants import Holiday
 UNITS = ("working_hours", "working_days", "natural_days")
 OFFICE_HOURS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
 MAKE_UP_DAY = "make-up working day (调休)"
-WORKING_DAY = ("a working day is a weekday that is not a statutory holiday, "
-               "or a weekend day declared a make-up working day (调休)")
-RULES = {
-    "working_hours": (f"Only minutes inside office hours on working days count ({WORKING_DAY}); a clock started "
-                      "outside office hours starts counting at the next opening, and the limit is due the instant "
-                      "the counted minutes reach it, at a closing time if it runs out exactly there."),
-    "working_days": ("The day the clock starts does not count; the limit is due at the close of office on the "
-                     f"Nth working day after it ({WORKING_DAY})."),
-    "natural_days": "The limit is due at the start plus N x 24 hours; weekends and holidays count like any day.",
+WORKING_DAY = {
+    "zh": "工作日指非法定节假日的周一至周五，以及调休上班的周末",
+    "en": ("a working day is a weekday that is not a statutory holiday, "
+           "or a weekend day declared a make-up working day (调休)"),
 }
+RULES = {  # how each unit counts, in Chinese (shown with the Chinese policy) and in English
+    "working_hours": {
+        "zh": (f"只计工作日办公时间内的分钟（{WORKING_DAY['zh']}）；在办公时间以外开始计时的，从下一个上班时刻起算；"
+               "计满时限的时刻即为到期时间，恰好在下班时刻计满的，以该下班时刻为准。"),
+        "en": (f"Only minutes inside office hours on working days count ({WORKING_DAY['en']}); a clock started "
+               "outside office hours starts counting at the next opening, and the limit is due the instant "
+               "the counted minutes reach it, at a closing time if it runs out exactly there."),
+    },
+    "working_days": {
+        "zh": f"开始计时当天不计；到期时间为其后第 N 个工作日的下班时刻（{WORKING_DAY['zh']}）。",
+        "en": ("The day the clock starts does not count; the limit is due at the close of office on the "
+               f"Nth working day after it ({WORKING_DAY['en']})."),
+    },
+    "natural_days": {
+        "zh": "到期时间为开始时刻加 N×24 小时，周末和节假日照常计算。",
+        "en": "The limit is due at the start plus N x 24 hours; weekends and holidays count like any day.",
+    },
+}
+NO_CALENDAR = {"zh": "{year} 年没有官方节假日安排：只按周末和管理员设定的日期计算",
+               "en": "no official holiday calendar for {year}: weekends and overrides only"}
 MAX_WALK_DAYS = 366 * 20  # a limit that needs longer is a data error, not a deadline
 
 
@@ -158,11 +173,11 @@ class BusinessCalendar:
         except OverflowError as exc:
             raise ValueError(f"{minutes} minutes from {local.isoformat()} is out of range") from exc
 
-    def warnings_for(self, start: datetime, end: datetime) -> list[str]:
+    def warnings_for(self, start: datetime, end: datetime, language: str = "zh") -> list[str]:
         """Warnings about the calendar data used between two instants, e.g. a year with no official calendar."""
         first = _aware(start, "start").astimezone(self._tz).year
         last = _aware(end, "end").astimezone(self._tz).year
-        return [f"no official holiday calendar for {year}: weekends and overrides only"
+        return [NO_CALENDAR[language].format(year=year)
                 for year in range(min(first, last), max(first, last) + 1) if not _year_known(year)]
 
     def _spans(self, local: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -214,7 +229,9 @@ class BusinessCalendar:
             "skipped_days": skipped,
             "make_up_days": make_up,
             "warnings": self.warnings_for(local, due) if days else [],
-            "rule": RULES[unit],
+            "warnings_en": self.warnings_for(local, due, "en") if days else [],
+            "rule": RULES[unit]["zh"],
+            "rule_en": RULES[unit]["en"],
         })
 
     def _day_notes(self, start: date, counted_from: date, due: date) -> tuple[list[dict], list[dict]]:

@@ -96,11 +96,11 @@ def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | 
                      policy=limit.get("policy", ""), started_at=now, due_at=due.at, generation=0, explanation={
                          "policy": limit.get("policy", ""), "calendar": due.explanation,
                          "limit_minutes": _span(cal, limit["unit"], now, due.at), "consumed_minutes": 0.0,
-                         "running_since": now.isoformat(), "pauses": [], "extensions": [],
+                         "running_since": _local(cal, now), "pauses": [], "extensions": [],
                          "warn_at": list(warn_at)})
     session.add(clock)
     session.flush()
-    _record(session, clock, now, "deadline_set")
+    _record(session, clock, now, "deadline_set", cal)
     created += _schedule(session, clock, cal)
     return clock
 
@@ -108,19 +108,20 @@ def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | 
 def _pause(session, clock, now, cal) -> None:
     state = dict(clock.explanation)
     state["consumed_minutes"] += _span(cal, clock.unit, datetime.fromisoformat(state["running_since"]), now)
-    state["pauses"] = [*state["pauses"], {"from": now.isoformat()}]
+    state["pauses"] = [*state["pauses"], {"from": _local(cal, now)}]
     clock.explanation, clock.paused_at = state, now
     _cancel_pending(session, clock, now)
-    _record(session, clock, now, "deadline_paused")
+    _record(session, clock, now, "deadline_paused", cal)
 
 
 def _resume(session, clock, now, cal, created) -> None:
     state = dict(clock.explanation)
-    state["pauses"] = [*state["pauses"][:-1], {**state["pauses"][-1], "to": now.isoformat()}]
-    state["running_since"] = now.isoformat()
+    state["pauses"] = [*state["pauses"][:-1], {**state["pauses"][-1], "to": _local(cal, now)}]
+    state["running_since"] = _local(cal, now)
     clock.due_at = _after(cal, clock.unit, now, state["limit_minutes"] - state["consumed_minutes"])
+    _warn_of_new_years(state, cal, now, clock.due_at)
     clock.explanation, clock.paused_at, clock.generation = state, None, clock.generation + 1
-    _record(session, clock, now, "deadline_moved")
+    _record(session, clock, now, "deadline_moved", cal)
     created += _schedule(session, clock, cal)
 
 
@@ -128,11 +129,12 @@ def _extend(session, clock, days: float, now, cal, created) -> None:
     new_due = cal.add(clock.due_at, days, "working_days")
     state = dict(clock.explanation)
     state["limit_minutes"] += _span(cal, clock.unit, clock.due_at, new_due.at)
-    state["extensions"] = [*state["extensions"], {"at": now.isoformat(), "working_days": days,
-                                                  "from": clock.due_at.isoformat(), "to": new_due.at.isoformat()}]
+    state["extensions"] = [*state["extensions"], {"at": _local(cal, now), "working_days": days,
+                                                  "from": _local(cal, clock.due_at), "to": _local(cal, new_due.at)}]
+    _warn_of_new_years(state, cal, clock.due_at, new_due.at)
     clock.due_at, clock.explanation, clock.generation = new_due.at, state, clock.generation + 1
     _cancel_pending(session, clock, now)
-    _record(session, clock, now, "deadline_moved")
+    _record(session, clock, now, "deadline_moved", cal)
     created += _schedule(session, clock, cal)
 
 
@@ -141,10 +143,24 @@ def _stop(session, clock, now) -> None:
     _cancel_pending(session, clock, now)
 
 
-def _record(session, clock, now, kind) -> None:
+def _record(session, clock, now, kind, cal) -> None:
     """The timeline says when a step is due and why, whenever that is set or changes."""
     timeline.append(session, clock.case_id, now, None, kind, reason=clock.policy, payload={
-        "step": clock.step, "due_at": clock.due_at.isoformat(), "explanation": clock.explanation})
+        "step": clock.step, "due_at": _local(cal, clock.due_at), "explanation": clock.explanation})
+
+
+def _warn_of_new_years(state: dict, cal: BusinessCalendar, start: datetime, due: datetime) -> None:
+    """A clock moved (resumed, extended) into a year the official calendar lacks says so, as a new one would."""
+    calendar = dict(state.get("calendar") or {})
+    for key, language in (("warnings", "zh"), ("warnings_en", "en")):
+        known = list(calendar.get(key) or [])
+        calendar[key] = known + [w for w in cal.warnings_for(start, due, language) if w not in known]
+    state["calendar"] = calendar
+
+
+def _local(cal: BusinessCalendar, moment: datetime) -> str:
+    """A time as stored in an explanation or a timeline payload: local, with its offset (+08:00)."""
+    return cal.local(moment).isoformat()
 
 
 def _schedule(session, clock, cal) -> list[Deadline]:

@@ -154,7 +154,32 @@ def test_a_suspension_pauses_the_clock_and_resuming_continues_it(deps, clock):
     services.complete_task(deps, user_id(deps, "supervisor"), open_task(deps, case_id).id, {"note": "复产"})
     resumed = clock_of(deps, case_id, "handle_case")
     assert resumed.paused_at is None and resumed.due_at == due + timedelta(days=1)
-    assert resumed.explanation["pauses"][0]["to"] == clock.now().isoformat()
+    assert datetime.fromisoformat(resumed.explanation["pauses"][0]["to"]) == clock.now()
+    assert resumed.explanation["pauses"][0]["to"].endswith("+08:00")
+
+
+def test_clock_times_in_explanations_and_timeline_payloads_are_local(deps, clock):
+    clock.set(local(2026, 11, 30, 9, 0))
+    case_id = walk_to_handling(deps)
+    handling = clock_of(deps, case_id, "handle_case")
+    assert handling.explanation["running_since"] == "2026-11-30T09:00:00+08:00"
+    [*_, latest] = events(deps, case_id, "deadline_set")
+    assert latest.payload["due_at"] == "2026-12-03T17:30:00+08:00"
+    assert "工作日" in latest.payload["explanation"]["calendar"]["rule"]
+
+
+def test_a_clock_resumed_into_a_year_without_an_official_calendar_says_so(deps, clock):
+    clock.set(local(2026, 12, 28, 9, 0))
+    case_id = walk_to_handling(deps)
+    assert clock_of(deps, case_id, "handle_case").explanation["calendar"]["warnings"] == []
+    handle(deps, case_id, {"action": "suspend", "reason": "企业停产"})
+    services.complete_task(deps, user_id(deps, "supervisor"), open_task(deps, case_id).id, {"approved": True})
+    clock.set(local(2027, 1, 5, 9, 0))
+    services.complete_task(deps, user_id(deps, "supervisor"), open_task(deps, case_id).id, {"note": "复产"})
+    resumed = clock_of(deps, case_id, "handle_case")
+    assert resumed.due_at.astimezone(SHANGHAI).year == 2027
+    assert any("2027 年没有官方节假日安排" in w for w in resumed.explanation["calendar"]["warnings"])
+    assert any("2027" in w for w in resumed.explanation["calendar"]["warnings_en"])
 
 
 def test_a_re_dispatch_after_a_return_restarts_the_handling_clock(deps, clock):

@@ -9,7 +9,7 @@ import pytest
 from engine.sla.calendar import MAKE_UP_DAY, UNITS, BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-NO_2027 = "no official holiday calendar for 2027: weekends and overrides only"
+NO_2027 = "2027 年没有官方节假日安排：只按周末和管理员设定的日期计算"
 
 
 def sh(month_day: str, hh_mm: str = "10:00", year: int = 2026) -> datetime:
@@ -174,7 +174,9 @@ def test_working_hours_in_2027_do_not_crash(calendar):
 def test_warnings_name_every_year_without_an_official_calendar(calendar):
     assert calendar.warnings_for(sh("06-01"), sh("06-02")) == []
     assert calendar.warnings_for(sh("12-30"), sh("03-01", year=2028)) == [
-        NO_2027, "no official holiday calendar for 2028: weekends and overrides only"]
+        NO_2027, "2028 年没有官方节假日安排：只按周末和管理员设定的日期计算"]
+    assert calendar.warnings_for(sh("12-30"), sh("01-02", year=2027), "en") == [
+        "no official holiday calendar for 2027: weekends and overrides only"]
 
 
 # Overrides entered by administrators
@@ -234,11 +236,12 @@ def test_every_explanation_is_json_and_states_the_rule(calendar, unit):
     explanation = calendar.add(sh("09-30", "10:00"), 3, unit).explanation
     assert json.loads(json.dumps(explanation, ensure_ascii=False)) == explanation
     assert set(explanation) == {"unit", "amount", "start", "counting_from", "due", "office_hours", "timezone",
-                                "skipped_days", "make_up_days", "warnings", "rule"}
+                                "skipped_days", "make_up_days", "warnings", "warnings_en", "rule", "rule_en"}
     assert explanation["unit"] == unit and explanation["amount"] == 3
     assert explanation["timezone"] == "Asia/Shanghai"
     assert explanation["office_hours"] == ["08:30-12:00", "14:00-17:30"]
-    assert explanation["rule"]
+    assert "工作日" in explanation["rule"] or "24 小时" in explanation["rule"]  # Chinese, like the policy beside it
+    assert explanation["rule_en"].startswith(("Only minutes", "The day", "The limit"))
 
 
 def test_the_explanation_times_are_local(calendar):
