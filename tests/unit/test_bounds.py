@@ -53,6 +53,24 @@ def test_a_long_run_is_stopped_at_the_time_limit(env, monkeypatch):
         env.evaluate("[1 for i in range(999) for j in range(999) for k in range(999)]", {})
 
 
+def test_waiting_for_the_processor_is_not_running(monkeypatch):
+    """A busy machine can leave a process waiting past the limit: only the time it ran counts."""
+    import time
+
+    def after_waiting():
+        return "ran"
+    with bounds.time_limit(0.05):
+        time.sleep(0.2)  # off the processor, as a process waiting its turn is
+        assert after_waiting() == "ran"  # a traced call past the wall-clock deadline
+
+
+def test_the_collector_is_put_back_after_a_bounded_run(env):
+    import gc
+    assert gc.isenabled()
+    env.evaluate("1 + 1", {})
+    assert gc.isenabled()
+
+
 def test_the_trace_of_whoever_ran_the_script_is_put_back(env):
     import sys
     before = sys.gettrace()
