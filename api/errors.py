@@ -5,6 +5,7 @@ from http import HTTPStatus
 from flask import g, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
+from api import messages
 from api.context import size_text
 from engine import errors
 
@@ -45,18 +46,22 @@ def error_response(status: int, message: str, field_errors: dict | None = None):
 def register(app) -> None:
     @app.errorhandler(errors.GridflowError)
     def engine_error(exc):
-        response = error_response(STATUS.get(type(exc), 400), exc.message, exc.errors)
+        message, field_errors = exc.message, exc.errors
+        if messages.chinese():
+            message, field_errors = messages.message(exc), messages.field_tree(field_errors)
+        response = error_response(STATUS.get(type(exc), 400), message, field_errors)
         if isinstance(exc, errors.TooManyAttempts):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        messages = (getattr(exc, "data", None) or {}).get("messages", {})
-        field_errors = _flatten(messages)
+        field_errors = _flatten((getattr(exc, "data", None) or {}).get("messages", {}))
         message = "the request data is not valid" if field_errors else exc.description
         if exc.code == 413:
             message, field_errors = _too_large(field_errors)
+        if messages.chinese():
+            message, field_errors = messages.http_message(message, exc.code), messages.field_tree(field_errors)
         response = error_response(exc.code, message, field_errors)
         for name, value in exc.get_headers():  # e.g. Allow on a 405
             if name.lower() != "content-type":
@@ -66,7 +71,8 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unexpected error")
-        return error_response(500, "internal error; it has been logged")
+        message = "internal error; it has been logged"
+        return error_response(500, messages.http_message(message, 500) if messages.chinese() else message)
 
 
 def _too_large(field_errors: dict) -> tuple[str, dict]:

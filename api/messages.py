@@ -1,8 +1,11 @@
-"""The engine's errors in the user's language: its messages are English, fixed or formatted; each pattern here
-maps one to a msgid of the catalogue. A message no pattern knows gets its error class's general message, so a
-new engine message shows something true in Chinese rather than English."""
+"""Errors in the user's language, for the pages and the API alike: the engine's messages (and the API's own) are
+English, fixed or formatted; each pattern here maps one to a msgid of the catalogue (web/translations). A message
+no pattern knows gets its error class's (or HTTP status's) general message, so a new message shows something true
+in Chinese rather than English. English readers get the original, more detailed text."""
 import re
 
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from engine import errors
@@ -14,7 +17,7 @@ def N_(msgid: str) -> str:
 
 
 FIELD_MESSAGES = (  # (pattern over the engine's field message, msgid; named groups fill its placeholders)
-    (r"Missing data for required field\.", N_("This field is required.")),
+    (r"(Missing data for required field|Must not be blank|Field may not be null)\.", N_("This field is required.")),
     (r"Not a valid boolean\.", N_("Choose yes or no.")),
     (r"Not a valid whole number between (?P<low>-?\d+) and (?P<high>-?\d+)\.",
      N_("Enter a whole number from %(low)s to %(high)s.")),
@@ -36,7 +39,26 @@ FIELD_MESSAGES = (  # (pattern over the engine's field message, msgid; named gro
     (r"Use 1 to 100 characters\.", N_("This value is not valid.")),
     (r"Wrong password\.", N_("Wrong password.")),
     (r"Must be (?P<low>\d+) to (?P<high>\d+) characters long\.", N_("Use %(low)s to %(high)s characters.")),
+    (r"Length must be between (?P<low>\d+) and (?P<high>\d+)\.", N_("Use %(low)s to %(high)s characters.")),
+    (r"Not a valid (integer|number)\.", N_("Enter a number.")),
+    (r"Not a valid datetime\.", N_("Enter a date and time.")),
 )
+HTTP_MESSAGES = (  # the API's own messages, beside the engine's
+    (r"the request data is not valid", N_("The request data is not valid.")),
+    (r"the request body is larger than (?P<limit>.+), the most this endpoint accepts",
+     N_("The request is larger than %(limit)s, the most it may be.")),
+    (r"the file is larger than (?P<limit>.+), the most an attachment may be",
+     N_("The file is larger than %(limit)s, the most an attachment may be.")),
+    (r"the request body is too large", N_("The request is too large.")),
+    (r"internal error; it has been logged", N_("Something went wrong on our side; it has been logged.")),
+)
+BY_STATUS = {  # an HTTP answer no pattern knows
+    400: N_("The request is not valid."), 401: N_("Please sign in again."), 403: N_("Your role may not do this."),
+    404: N_("Not found, or outside your area."), 405: N_("This method is not allowed here."),
+    409: N_("This has changed in the meantime."), 413: N_("The request is too large."),
+    415: N_("Send the request as JSON."), 422: N_("The request data is not valid."),
+    429: N_("Too many requests. Try again later."),
+}
 MESSAGES = (  # the error's own message
     (r"wrong username or password", N_("Wrong username or password.")),
     (r"the task has already been claimed by someone else", N_("Someone else has already taken this task.")),
@@ -90,3 +112,25 @@ def field_errors(exc: errors.GridflowError) -> dict[str, list[str]]:
     """An engine error's field messages, translated, by field name."""
     return {name: [field_message(str(text)) for text in texts] for name, texts in exc.errors.items()}
 
+
+
+def chinese() -> bool:
+    """Whether this request is answered in Chinese (the default; see web/i18n.py). An app without the catalogue
+    (a bare test app) answers in the original words."""
+    return "babel" in current_app.extensions and get_locale().language == "zh"
+
+
+def http_message(text: str, status: int) -> str:
+    """One of the API's own messages, translated; the status's general message when no pattern knows it."""
+    return _match(HTTP_MESSAGES, text) or _(BY_STATUS.get(status, GENERAL[-1][1]))
+
+
+def field_tree(value):
+    """Field messages however they nest (a list of messages, or messages by field or by list index)."""
+    if isinstance(value, str):
+        return field_message(value)
+    if isinstance(value, dict):
+        return {key: field_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [field_tree(item) for item in value]
+    return value

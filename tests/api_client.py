@@ -49,3 +49,8 @@ def assert_error(response, status, field=None):
     assert set(body) == {"code", "message", "errors"} and body["code"] == status and body["message"]
     if field:
         assert field in body["errors"], body
+
+
+def in_english(client) -> None:
+    """Ask for English answers from now on (Chinese is the default): for tests that read the detailed message."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

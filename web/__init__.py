@@ -6,11 +6,12 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from api import messages
 from api.errors import STATUS
 from engine.errors import GridflowError
 from engine.process.catalogue import SEVERITIES
 from engine.store.filetypes import IMAGES
-from web import auth, cases, i18n, labels, messages, notices, pwa, session, tasks
+from web import auth, cases, i18n, labels, notices, pwa, session, tasks
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "

@@ -2,9 +2,10 @@
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from api import messages
 from engine.errors import AuthenticationError, TooManyAttempts, ValidationError
 from engine.people import auth
-from web import i18n, messages, session
+from web import i18n, session
 from web.session import signed_in
 
 bp = Blueprint("account", __name__)

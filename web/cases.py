@@ -4,11 +4,12 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
+from api import messages
 from engine.cases import attachments, services
 from engine.errors import GridflowError, ValidationError
 from engine.read import pages, search, views
 from engine.store import filetypes
-from web import forms, messages, present, session
+from web import forms, present, session
 from web.session import signed_in
 
 bp = Blueprint("reports", __name__)

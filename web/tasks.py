@@ -6,10 +6,11 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from api import messages
 from engine.cases import attachments, services
 from engine.errors import ConflictError, GridflowError, NotFoundError, PermissionDenied, ValidationError
 from engine.read import pages, views
-from web import cases, forms, labels, messages, session
+from web import cases, forms, labels, session
 from web.session import signed_in
 
 bp = Blueprint("work", __name__)

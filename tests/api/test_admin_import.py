@@ -6,6 +6,7 @@ import math
 from sqlalchemy import func, select
 
 from engine.store.model import Grid
+from tests.api_client import in_english
 
 URL = "/api/v1/admin/imports/grids"
 GRIDS_CSV = "code,name,level,parent_code\n350583106202,新村,2,350583106\n".encode()
@@ -68,12 +69,14 @@ def test_a_request_without_a_token_gets_401(client):
 
 
 def test_a_garbage_body_gets_422_naming_the_problem(client, login):
+    in_english(client)  # these words are the detailed English ones
     response = client.post(URL, headers=login("admin"), data=b"\xff\xfe\x00\x81garbage", content_type="text/csv")
     assert response.status_code == 422
     assert "UTF-8" in response.json["message"] and "file" in response.json["errors"]
 
 
 def test_invalid_rows_get_422_with_errors_by_row_and_field(client, login, app):
+    in_english(client)  # these words are the detailed English ones
     before = grid_count(app)
     body = "code,name,level,parent_code\nA,甲,2,NOPE\nB,乙,9,350583106\n".encode()
     response = client.post(URL, headers=login("admin"), data=body, content_type="text/csv")

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from api.context import MAX_JSON_DEPTH
-from tests.api_client import assert_error, file, task_id
+from tests.api_client import assert_error, file, in_english, task_id
 
 
 def nested(depth: int) -> str:
@@ -18,6 +18,7 @@ def post(client, url, body: str, headers=None):
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 330, 30_000])
 def test_a_deeply_nested_sign_in_is_a_400_not_a_500(client, caplog, depth):
+    in_english(client)  # these words are the detailed English ones
     for url in ("/api/v1/auth/token", "/api/v1/auth/session"):
         response = post(client, url, f'{{"username": {nested(depth)}, "password": "x"}}')
         assert_error(response, 400)
@@ -26,6 +27,7 @@ def test_a_deeply_nested_sign_in_is_a_400_not_a_500(client, caplog, depth):
 
 
 def test_deep_nesting_is_refused_on_cases_comments_and_completions(client, login, caplog):
+    in_english(client)  # these words are the detailed English ones
     worker, leader = login("worker"), login("leader")
     case = file(client, login)
     for url, body, headers in [

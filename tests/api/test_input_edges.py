@@ -1,6 +1,6 @@
 """Edges of input: blank titles, and bodies over an endpoint's limit."""
 from api.context import JSON_BODY_LIMIT
-from tests.api_client import assert_error, file
+from tests.api_client import assert_error, file, in_english
 
 
 def test_a_blank_title_is_a_missing_one_and_a_title_is_stored_trimmed(client, login):
@@ -17,6 +17,7 @@ def test_a_blank_comment_is_refused(client, login):
 
 
 def test_a_description_over_the_body_limit_gets_a_413_naming_the_field_and_the_limit(client, login):
+    in_english(client)  # these words are the detailed English ones
     body = {"type": "dispute", "title": "噪音", "description": "吵" * (JSON_BODY_LIMIT // 2)}
     response = client.post("/api/v1/cases", headers=login("worker"), json=body)
     assert_error(response, 413, "description")

@@ -7,6 +7,7 @@ from app import create_app
 from engine.imports import demo
 from engine.people import throttle
 from tests.api.test_auth import sign_in
+from tests.api_client import in_english
 
 OFFICE, STRANGER = "10.1.2.3", "203.0.113.9"
 
@@ -39,6 +40,7 @@ def failed_before(app, times, username="leader", address=STRANGER):
 
 
 def test_the_429_says_how_long_to_wait(app, client, clock):
+    in_english(client)  # these words are the detailed English ones
     for _ in range(throttle.FREE_FAILURES):
         guess(client)
     refused = guess(client)

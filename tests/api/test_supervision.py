@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine.deadlines import firing
 from engine.store.model import Deadline
-from tests.api_client import file
+from tests.api_client import file, in_english
 
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -94,6 +94,7 @@ def test_only_a_supervisor_who_sees_an_open_case_issues_an_order(client, login):
 
 
 def test_an_order_out_of_scope_is_not_found_in_the_same_words_as_a_missing_one(client, login, app, clock):
+    in_english(client)  # these words are the detailed English ones
     clock.set(MONDAY_9AM)
     case = file(client, login)
     breach_registration(app, clock, case["id"])

@@ -13,7 +13,7 @@ from api import context, errors
 from engine.imports import demo
 from engine.people import auth
 from engine.store.model import User
-from tests.api_client import assert_error
+from tests.api_client import assert_error, in_english
 
 DISPUTE = {"type": "dispute", "title": "邻里纠纷", "severity": "low"}
 HAZARD = {"type": "work_safety", "title": "消防通道堵塞", "severity": "medium"}
@@ -233,6 +233,7 @@ def test_a_duplicate_must_name_another_case_the_registrar_can_see(client, login,
 # request size limits
 
 def test_a_100_kb_json_filing_is_refused_with_413_in_the_error_format(client, login):
+    in_english(client)  # these words are the detailed English ones
     response = client.post("/api/v1/cases", headers=login("worker"),
                            json={**DISPUTE, "description": "x" * 100 * 1024})
     assert_error(response, 413, "description")
@@ -292,6 +293,7 @@ def test_a_blueprint_default_and_a_view_decorator_set_the_limit():
 
 
 def test_someone_out_of_scope_acting_on_a_task_hears_only_that_the_task_is_not_found(client, login, registration):
+    in_english(client)  # these words are the detailed English ones
     for action in ("claim", "release", "complete"):
         response = client.post(f"/api/v1/tasks/{registration['id']}/{action}", json={"data": {}},
                                headers=login("shuitou_worker"))
@@ -317,12 +319,14 @@ def test_a_required_answer_of_only_spaces_is_missing(client, login, handling):
 
 
 def test_escalating_a_case_the_diagram_does_not_let_climb_yet_says_its_stage(client, login, registration):
+    in_english(client)  # these words are the detailed English ones
     response = post(client, login, "supervisor", f"cases/{registration['case_id']}/escalate", {"reason": "太慢"})
     assert_error(response, 409)
     assert response.json["message"] == "the case cannot be escalated while it is registering"
 
 
 def test_a_body_sent_without_a_json_content_type_is_refused_with_the_reason(client, login):
+    in_english(client)  # these words are the detailed English ones
     response = client.post("/api/v1/cases", data='{"type": "dispute", "title": "噪音"}', headers={
         **login("worker"), "Content-Type": "application/x-www-form-urlencoded"})
     assert_error(response, 400)

@@ -29,7 +29,7 @@ def server(app):
 
 def call(url: str, headers: dict, body=None) -> tuple[int, dict]:
     request = Request(url, data=json.dumps(body if body is not None else {}).encode(), method="POST",
-                      headers={**headers, "Content-Type": "application/json"})
+                      headers={**headers, "Content-Type": "application/json", "Accept-Language": "en"})
     try:
         with urlopen(request, timeout=60) as response:
             return response.status, json.load(response)

@@ -17,7 +17,7 @@ from workflows import CATALOGUE
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE_DIR = ROOT / "web" / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
-METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2"), ("api/messages.py", "python")]
 
 
 def chinese():
