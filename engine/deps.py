@@ -18,19 +18,19 @@ class NullScheduler:
     """Schedules nothing: for tools that only read, and for services run without a queue."""
 
     def schedule(self, deadlines) -> None:
-        pass
+        """Nothing is due to be fired by a queue."""
 
     def schedule_again(self, second, due_at) -> None:
-        pass
+        """Nothing to wake again."""
 
     def fire_now(self, due_at) -> None:
-        pass
+        """No worker to wake."""
 
     def drain_later(self) -> None:
-        pass
+        """No backlog to hand on."""
 
     def ask_for_help(self) -> None:
-        pass
+        """No other worker to ask."""
 
 
 @dataclass

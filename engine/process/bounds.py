@@ -172,7 +172,7 @@ BUILTINS = {
 
 
 class _NotConstant(Exception):
-    pass
+    """The expression needs run-time values: it is guarded when it runs instead."""
 
 
 def _fold(node):

@@ -29,19 +29,24 @@ def claim_from_offered(page, task_title, axe_check):
     return checked(page, axe_check)
 
 
+def fill_dispute_report(page, title: str, description: str) -> None:
+    """On 上报: a most urgent dispute, placed by tapping the first unit grid on the map, with one photo."""
+    page.get_by_text("矛盾纠纷").click()
+    page.get_by_label("标题").fill(title)
+    page.get_by_label("情况描述").fill(description)
+    page.get_by_label("特急").check()
+    label = page.locator(".grid-label", has_text="第一单元")
+    label.scroll_into_view_if_needed()
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 8)
+    expect(page.locator("#place")).to_contain_text("辉煌村第六网格第一单元")
+    page.set_input_files("#photos", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": PNG}])
+
+
 def test_a_dispute_from_the_workers_phone_through_the_police_to_verification(person, deps, axe_check):
     worker = person("worker")
     worker.get_by_role("link", name="上报", exact=True).click()
-    worker.get_by_text("矛盾纠纷").click()
-    worker.get_by_label("标题").fill("宅基地边界纠纷，双方持械对峙")
-    worker.get_by_label("情况描述").fill("两户因宅基地边界争执")
-    worker.get_by_label("特急").check()
-    label = worker.locator(".grid-label", has_text="第一单元")
-    label.scroll_into_view_if_needed()
-    box = label.bounding_box()
-    worker.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 8)
-    expect(worker.locator("#place")).to_contain_text("辉煌村第六网格第一单元")
-    worker.set_input_files("#photos", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": PNG}])
+    fill_dispute_report(worker, "宅基地边界纠纷，双方持械对峙", "两户因宅基地边界争执")
     expect(worker.locator("#photo-previews img")).to_have_count(1)
     checked(worker, axe_check)
     worker.get_by_role("button", name="提交上报").click()
