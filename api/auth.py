@@ -72,8 +72,10 @@ class Session(MethodView):
                 "user": views.user_profile(deps(), issued.user_id)}
 
     @blp.response(204)
+    @blp.doc(security=[])
     def delete(self):
-        """Sign the browser out: the session's token is revoked and the cookie cleared."""
+        """Sign the browser out: the session's token is revoked and the cookie cleared (without a session, nothing
+        to do: 204 all the same)."""
         token = session.get("token")
         if token:  # no CSRF check: the worst a forged sign-out can do is sign someone out
             try:

@@ -71,3 +71,10 @@ def test_the_browser_session_needs_the_csrf_token_to_change_anything(client):
 def test_sign_in_with_missing_fields_names_them(client):
     response = client.post("/api/v1/auth/token", json={"username": "leader"})
     assert response.status_code == 422 and "password" in response.json["errors"]
+
+
+def test_signing_out_without_a_session_is_documented_as_needing_none(client):
+    """schemathesis' ignored_auth check: an operation that answers 2xx without credentials must not ask for them."""
+    operation = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/auth/session"]["delete"]
+    assert operation["security"] == []
+    assert client.delete("/api/v1/auth/session").status_code == 204
