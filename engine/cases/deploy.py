@@ -31,7 +31,7 @@ def deploy(deps: Deps) -> dict[str, str]:
     """Register the current files of every case type; returns type -> version hash (first 12 chars)."""
     with deps.uow() as uow:
         now = deps.clock.now()
-        deployed = {code: versions.current(uow.session, deps.specs, case_type, now).content_hash[:12]
+        deployed = {code: versions.deploy(uow.session, deps.specs, case_type, now).content_hash[:12]
                     for code, case_type in deps.catalogue.items()}
         uow.commit()
         return deployed
@@ -43,7 +43,7 @@ def migrate_cases(deps: Deps, case_type_code: str, dry_run: bool = False) -> Mig
     if case_type is None:
         raise ValidationError("unknown case type", {"type": [f"Must be one of: {', '.join(deps.catalogue)}."]})
     with deps.uow() as uow:
-        target = versions.current(uow.session, deps.specs, case_type, deps.clock.now())
+        target = versions.deploy(uow.session, deps.specs, case_type, deps.clock.now())
         uow.commit()
         ids = list(uow.session.scalars(select(Case.id).where(
             Case.type == case_type_code, Case.closed_at.is_(None), Case.process_version_id != target.id)
@@ -59,7 +59,8 @@ def _migrate_one(deps: Deps, case_id: int, target_id: int, report: MigrationRepo
         session, now = uow.session, deps.clock.now()
         case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
         target = session.get(ProcessVersion, target_id)
-        old, new = versions.spec_of(deps.specs, case.process_version), versions.spec_of(deps.specs, target)
+        old = versions.spec_of(session, deps.specs, case.process_version_id)
+        new = versions.spec_of(session, deps.specs, target_id)
         workflow = runner.restore(old, case.state)
         blockers = runner.migration_blockers(new, workflow)
         if blockers:

@@ -49,7 +49,7 @@ def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | No
             return key.case_id
         place = _place(deps, session, actor, new)
         version = versions.current(session, deps.specs, case_type, now)
-        spec = versions.spec_of(deps.specs, version)
+        spec = deps.specs.by_hash(version.content_hash, case_type.process_id, case_type.read_files)
         workflow, step = runner.start(spec, {"severity": new.severity, "case_type": case_type.code,
                                              "subcategory": new.subcategory, "reporter": actor.username})
         case = Case(
@@ -114,7 +114,7 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachmen
         cleaned = clean_form(case_type.form(task.name), data)
         _check_case_numbers(session, actor, case, case_type.form(task.name), cleaned)
         evidence = link_evidence(session, case.id, task.id, attachments)
-        spec = versions.spec_of(deps.specs, case.process_version)
+        spec = versions.spec_of(session, deps.specs, case.process_version_id)
         workflow = runner.restore(spec, case.state)
         with failures.recorded(deps, uow, case.id, actor.id, f"completing {task.name}"):
             step = runner.complete(workflow, task.id, cleaned)
@@ -156,7 +156,7 @@ def _send(deps: Deps, actor_id: int, case_id: int, allowed, send, event: str, re
         allowed(actor, case)
         if case.closed_at is not None:
             raise ConflictError(f"the case is already {case.status}")
-        spec = versions.spec_of(deps.specs, case.process_version)
+        spec = versions.spec_of(session, deps.specs, case.process_version_id)
         workflow = runner.restore(spec, case.state)
         try:
             with failures.recorded(deps, uow, case.id, actor.id, f"sending {event}"):

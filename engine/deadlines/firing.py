@@ -80,7 +80,7 @@ def _fire(deps: Deps, uow, case: Case, deadline: Deadline, now: datetime) -> str
         _notice(session, case, deadline, now, cal)
         deadline.fired_at, deadline.attempts = now, deadline.attempts + 1  # one UPDATE, at commit
         return "fired"
-    spec = versions.spec_of(deps.specs, case.process_version)
+    spec = versions.spec_of(session, deps.specs, case.process_version_id)
     workflow = runner.restore(spec, case.state)
     ordered = []
     if deadline.kind == "timer":

@@ -19,12 +19,21 @@ def actor(session: Session, actor_id: int) -> User:
 
 
 def user_grid_path(session: Session, user: User) -> str | None:
-    return session.scalar(select(Grid.path).where(Grid.id == user.grid_id)) if user.grid_id else None
+    """The path of the user's grid; read once per session (a use case asks it several times)."""
+    if not user.grid_id:
+        return None
+    paths = session.info.setdefault("grid_paths", {})
+    if user.grid_id not in paths:
+        paths[user.grid_id] = session.scalar(select(Grid.path).where(Grid.id == user.grid_id))
+    return paths[user.grid_id]
 
 
 def subtree_ids(session: Session, path: str) -> list[int]:
-    """Ids of the grids in the subtree at `path`, read once so the big tables are filtered by id."""
-    return list(session.scalars(select(Grid.id).where(Grid.path.startswith(path, autoescape=True))))
+    """Ids of the grids in the subtree at `path`, read once per session so the big tables are filtered by id."""
+    subtrees = session.info.setdefault("subtrees", {})
+    if path not in subtrees:
+        subtrees[path] = list(session.scalars(select(Grid.id).where(Grid.path.startswith(path, autoescape=True))))
+    return subtrees[path]
 
 
 def visible_cases(session: Session, user: User):

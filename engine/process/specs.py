@@ -48,10 +48,18 @@ class ProcessSpec:
     subprocess_specs: dict
     serializer: BpmnWorkflowSerializer = field(repr=False)
     decisions: dict = field(default_factory=dict, repr=False)  # decision id -> DMN engine, for the host
+    _answers: dict = field(default_factory=dict, repr=False)  # (tables, context) -> answer; tables never change
 
     def decide(self, decision_ids: tuple[str, ...], context: dict) -> dict:
         """Evaluate the version's DMN tables outside any workflow (the SLA policy, say), in the order given:
-        the first table with a matching row answers; a table the version lacks is passed over."""
+        the first table with a matching row answers; a table the version lacks is passed over. The answer for
+        the same context is remembered: tables are part of the version and their cells are pure expressions."""
+        memo = (decision_ids, tuple(sorted(context.items())))
+        if memo not in self._answers:
+            self._answers[memo] = self._decide(decision_ids, context)
+        return dict(self._answers[memo])
+
+    def _decide(self, decision_ids: tuple[str, ...], context: dict) -> dict:
         tables = [d for d in decision_ids if d in self.decisions]
         if not tables:
             raise ProcessError(f"no decision table {' or '.join(decision_ids)} in process {self.process_id!r}")
@@ -146,15 +154,21 @@ def add_dmn_decisions(parser: SpiffBpmnParser, root, filename: str) -> list[str]
 
 
 class SpecCache:
-    """Parsed versions by content hash; parsing happens once per process version per process."""
+    """Parsed versions by content hash, parsed once per process version per process; and, per process id, the
+    version new cases start on (its row id and hash) as this process deployed it."""
 
     def __init__(self):
         self._specs: dict[str, ProcessSpec] = {}
+        self.deployed: dict = {}  # process id -> versions.Deployed (row id, content hash)
+        self.by_version_id: dict[int, ProcessSpec] = {}
 
     def get(self, process_id: str, files: dict[str, str]) -> ProcessSpec:
-        key = content_hash(files)
+        return self.by_hash(content_hash(files), process_id, lambda: files)
+
+    def by_hash(self, key: str, process_id: str, files) -> ProcessSpec:
+        """The spec of the version with content hash `key`; `files()` gives its files if it is not parsed yet."""
         if key not in self._specs:
-            self._specs[key] = parse(process_id, files)
+            self._specs[key] = parse(process_id, files())
         return self._specs[key]
 
 

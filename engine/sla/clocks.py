@@ -101,7 +101,7 @@ def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | 
     session.add(clock)
     session.flush()
     _record(session, clock, now, "deadline_set", cal)
-    created += _schedule(session, clock, cal)
+    created += _schedule(session, clock, cal, fresh=True)
     return clock
 
 
@@ -163,10 +163,10 @@ def _local(cal: BusinessCalendar, moment: datetime) -> str:
     return cal.local(moment).isoformat()
 
 
-def _schedule(session, clock, cal) -> list[Deadline]:
-    """Deadline rows for the warnings and the breach still ahead of this clock."""
+def _schedule(session, clock, cal, fresh: bool = False) -> list[Deadline]:
+    """Deadline rows for the warnings and the breach still ahead of this clock (a fresh one has fired none)."""
     state = clock.explanation
-    fired = set(session.scalars(select(Deadline.fraction).where(
+    fired = set() if fresh else set(session.scalars(select(Deadline.fraction).where(
         Deadline.clock_id == clock.id, Deadline.fired_at.is_not(None))))
     since = datetime.fromisoformat(state["running_since"])
     rows = []

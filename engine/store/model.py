@@ -108,7 +108,7 @@ class ProcessVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(80))
     content_hash: Mapped[str] = mapped_column(String(64))
-    files: Mapped[dict]  # file name -> XML text
+    files: Mapped[dict] = mapped_column(deferred=True)  # file name -> XML text; read only to parse a version
     deployed_at: Mapped[datetime]
 
 

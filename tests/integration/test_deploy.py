@@ -39,9 +39,11 @@ def version_of(deps, case_id) -> str:
         return uow.session.scalar(select(ProcessVersion.content_hash).join(Case).where(Case.id == case_id))
 
 
-def test_a_changed_diagram_is_a_new_version_and_running_cases_stay_on_theirs(deps, tiny):
+def test_a_changed_diagram_is_a_new_version_once_deployed_and_running_cases_stay_on_theirs(deps, tiny):
     first = file_tiny(deps)
     rewrite(tiny, 'name="Approve"', 'name="Approve it"')
+    assert version_of(deps, file_tiny(deps)) == version_of(deps, first)  # filing reads no file: not deployed yet
+    deploy.deploy(deps)
     second = file_tiny(deps)
     assert version_of(deps, first) != version_of(deps, second)
     services.complete_task(deps, user_id(deps, "admin"), open_task(deps, first, "approve").id,

@@ -1,0 +1,68 @@
+"""Round trips per use case, within a budget: a change that adds statements to a step fails here until the
+budget below is raised on purpose (and docs/architecture.md, "Statements per use case", says why).
+
+The counts are of statements sent to the database, BEGIN included, after a warm-up filing so that per-process
+caches (the deployed version, the parsed spec) are filled, as in a running server."""
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import event, select, update
+
+from engine.cases import services
+from engine.deadlines import firing
+from engine.read import views
+from engine.store.model import Deadline, User
+from tests.helpers import open_task, user_id
+
+BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
+    "file a dispute": 33,  # 33 / 27
+    "claim a task": 11,  # 11 / 10
+    "register it": 31,  # 31 / 27
+    "a breach escalates it": 46,  # 46 / 39
+    "a leader's inbox": 4,  # 4 / 3
+}
+DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
+
+
+@contextmanager
+def counted(deps, into: dict, name: str):
+    engine = deps.sessions.kw["bind"]
+    statements = []
+
+    def count(*_):
+        statements.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    into[name] = len(statements)
+
+
+def test_each_use_case_keeps_to_its_statement_budget(deps, clock):
+    clock.set(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))  # Monday 09:00 in Shanghai
+    worker, leader = user_id(deps, "worker"), user_id(deps, "leader")
+    services.file_case(deps, worker, DISPUTE)  # the warm-up: deploys the version, parses the spec
+    counts = {}
+    with counted(deps, counts, "file a dispute"):
+        case_id = services.file_case(deps, worker, DISPUTE)
+    task = open_task(deps, case_id, "register_case")
+    with counted(deps, counts, "claim a task"):
+        services.claim_task(deps, leader, task.id)
+    with counted(deps, counts, "register it"):
+        services.complete_task(deps, leader, task.id, {"decision": "valid", "risk": "low", "violence": False})
+    with deps.uow() as uow:
+        leader_row = uow.session.get(User, leader)
+        uow.session.expunge(leader_row)
+    with counted(deps, counts, "a leader's inbox"):
+        views.list_tasks(deps, leader_row)
+    with deps.uow() as uow:
+        breach = uow.session.scalar(select(Deadline.id).where(
+            Deadline.case_id == case_id, Deadline.kind == "breach", Deadline.cancelled_at.is_(None),
+            Deadline.name != "case"))
+        uow.session.execute(update(Deadline).where(Deadline.id == breach).values(due_at=clock.now()))
+        uow.commit()
+    with counted(deps, counts, "a breach escalates it"):
+        assert firing.fire_deadline(deps, breach) == "fired"
+    over = {name: (count, BUDGETS[name]) for name, count in counts.items() if count > BUDGETS[name]}
+    assert over == {}, f"statements (counted, budget): {over}; all counted: {counts}"
