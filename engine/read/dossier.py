@@ -8,7 +8,7 @@ from engine.people import access
 from engine.places import grid as grids
 from engine.sla import clocks
 from engine.store import timeline
-from engine.store.model import Grid, ProcessVersion, SlaClock, SupervisionOrder, User
+from engine.store.model import Department, Grid, ProcessVersion, SlaClock, SupervisionOrder, User
 
 
 def dossier(deps: Deps, user: User, case_id: int) -> dict:
@@ -45,3 +45,15 @@ def _order(o: SupervisionOrder, g: Grid) -> dict:
     return {"id": o.id, "reason": o.reason, "issued_at": o.issued_at, "due_at": o.due_at, "status": o.status,
             "answered_at": o.answered_at, "answer": o.answer, "grid_code": g.code, "grid_name": g.name,
             "from_breach": o.clock_id is not None}
+
+
+def people(deps: Deps, usernames) -> dict[str, dict]:
+    """Each username's display name, role and department name (for the timeline's actors)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    with deps.uow() as uow:
+        rows = uow.session.execute(select(User.username, User.display_name, User.role, Department.name)
+                                   .outerjoin(Department, Department.id == User.department_id)
+                                   .where(User.username.in_(wanted)))
+        return {u: {"name": name or u, "role": role, "department": department} for u, name, role, department in rows}
