@@ -27,6 +27,7 @@ pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, wordWrap="CJK")
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11, textColor=colors.HexColor("#4a5563"))
 TITLE = ParagraphStyle("title", parent=BODY, fontSize=16, leading=22, spaceAfter=4)
+LINE = ParagraphStyle("line", parent=BODY, spaceAfter=3)
 HEADING = ParagraphStyle("heading", parent=BODY, fontSize=12, leading=17, spaceBefore=8, spaceAfter=3)
 GRID = TableStyle([("FONT", (0, 0), (-1, -1), FONT, 10), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9d1db")),
@@ -44,7 +45,7 @@ def dossier(found: dict, catalogue) -> bytes:
         story += [_p(f"{when(o['issued_at'])} · {o['grid_name']} · {labels.label('order', o['status'])} · "
                      f"{o['reason']}") for o in extra["orders"]]
     story += [_p(_("Timeline"), HEADING), _p(found["chain"]["text"], SMALL)]
-    story += [_p(line) for line in timeline_lines(found["events"])]
+    story += [_p(line, LINE) for line in timeline_lines(found["events"])]
     return _build(story, f"{case['number']} {case['title']}")
 
 
@@ -55,10 +56,11 @@ def order(found: dict, order: dict, catalogue) -> bytes:
             (_("Status"), labels.label("order", order["status"]))]
     if order["answer"]:
         rows.append((_("Answer"), f"{order['answer']}（{when(order['answered_at'])}）"))
-    story = [_header(found, catalogue, _("Supervision order")), _table(rows), _p(_("Latest events"), HEADING)]
-    story += [_p(line) for line in timeline_lines(found["events"][-8:])]
+    story = [_header(found, catalogue, _("Supervision order sheet")), _p(_("The order"), HEADING), _table(rows),
+             _p(_("Latest events"), HEADING)]
+    story += [_p(line, LINE) for line in timeline_lines(found["events"][-8:])]
     story += [Spacer(1, 12 * mm), _p(_("Signature of the receiving unit: ____________  Date: ____________"))]
-    return _build(story, f"{found['case']['number']} {_('Supervision order')}")
+    return _build(story, f"{found['case']['number']} {_('Supervision order sheet')}")
 
 
 def timeline_lines(events: list[dict]) -> list[str]:
@@ -88,7 +90,7 @@ def _header(found: dict, catalogue, title: str) -> Table:
 
 
 def _table(rows) -> Table:
-    return Table([[_p(k), _p(v)] for k, v in rows], colWidths=[28 * mm, 110 * mm], style=GRID)
+    return Table([[_p(k), _p(v)] for k, v in rows], colWidths=[28 * mm, 110 * mm], style=GRID, hAlign="LEFT")
 
 
 def _qr(link: str) -> Drawing:

@@ -85,7 +85,7 @@ def test_the_printed_dossier_and_order_carry_the_number_and_the_timeline_in_chin
     assert f"/cases/{case_id}/dossier" in words and "时间线完整" in words
     sheet = supervisor.get(f"/cases/{case_id}/orders/{order.id}.pdf")
     sheet_words = "".join(page.extract_text() for page in PdfReader(BytesIO(sheet.data)).pages)
-    assert "督办单" in sheet_words and case.number in sheet_words and "已超时" in sheet_words
+    assert f"督办单：{case.number}" in sheet_words and "督办内容" in sheet_words and "已超时" in sheet_words
 
 
 def test_a_blank_comment_is_refused_by_its_field_and_a_comment_joins_the_timeline(browser_as, case_id):

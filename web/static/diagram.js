@@ -33,6 +33,11 @@
     return viewer.importXML(diagram.xml).then(function (result) {
       var drawn = viewer.get("canvas"), registry = viewer.get("elementRegistry"), overlays = viewer.get("overlays");
       drawn.zoom("fit-viewport");
+      var focus = (diagram.breached || []).concat(diagram.open || [], diagram.warning || [])[0];
+      if (canvas.clientWidth < 600 && focus && registry.get(focus)) {
+        drawn.zoom(0.8);  // on a phone the whole diagram is too small to read: show where the case stands
+        drawn.scrollToElement(registry.get(focus), { top: 60, bottom: 60, left: 40, right: 40 });
+      }
       MARKS.forEach(function (mark) {
         (diagram[mark] || []).forEach(function (id) {
           if (registry.get(id)) { drawn.addMarker(id, "gf-" + mark); }
