@@ -1,5 +1,6 @@
 """The case dossier, its diagram data, its print-outs and the process catalogue, through the test client: a
 breached case filed before National Day 2026, seen by the town supervisor and refused to anyone out of scope."""
+import base64
 import re
 from io import BytesIO
 
@@ -7,8 +8,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, text
 
+from engine.cases import attachments
 from engine.store.model import Case, ProcessVersion, SupervisionOrder, TimelineEvent
-from tests.helpers import breached_case
+from tests.helpers import breached_case, user_id
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYmAAAAAKAANQonMOAAAAAElFTkSuQmCC")
 
 
 @pytest.fixture
@@ -109,3 +113,12 @@ def test_the_catalogue_lists_types_with_open_cases_and_shows_tables_in_words(bro
     assert [d["file"] for d in found] == ["dispute/dispute.bpmn", "shared/closed_loop.bpmn", "shared/escalate.bpmn"]
     assert browser_as("worker").get("/catalogue").status_code == 404
     assert supervisor.get("/catalogue/no_such_type").status_code == 404
+
+
+def test_a_photo_shows_as_a_thumbnail_on_the_event_that_brought_it(browser_as, case_id, app):
+    deps = app.extensions["gridflow"]
+    photo = attachments.upload_attachment(deps, user_id(deps, "worker"), case_id, attachments.Upload(
+        filename="现场.png", content=PNG, kind="report"))
+    page = browser_as("supervisor").get(f"/cases/{case_id}/dossier").get_data(as_text=True)
+    event = re.search(r'<li class="event event-attached"[^>]*>(.*?)</li>\s*</ul>', page, re.S).group(1)
+    assert f'src="/files/{photo}"' in event and "李网格员" in event
