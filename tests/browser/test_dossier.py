@@ -72,6 +72,8 @@ def test_every_diagram_of_every_case_type_imports_without_a_warning(person, axe_
         assert all(sections.nth(i).get_attribute("data-warnings") == "0" for i in range(len(files)))
         seen.update(files)
     assert seen == {str(p.relative_to(BPMN)) for p in BPMN.glob("*/*.bpmn")}
+    supervisor.set_viewport_size(PHONE)
+    assert axe_check(supervisor) == []
 
 
 def classes(*names):

@@ -41,6 +41,8 @@ def test_the_dossier_shows_the_case_its_grid_path_its_breached_clock_and_an_inta
     assert "2026年9月30日星期三" in words  # the timeline grouped by day
     assert "李网格员" in words and "上报了事项" in words
     assert "督办单" in words  # the breach's supervision order, to print
+    english = page_text(browser_as("supervisor").get(f"/cases/{case_id}/dossier", headers={"Accept-Language": "en"}))
+    assert "Timeline intact: all 6 events verify" in english and "overdue by 1 h 0 min of working time" in english
 
 
 def test_the_diagram_marks_the_breached_registration_with_its_overlay_on_the_case_version(browser_as, case_id, app):
