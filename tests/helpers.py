@@ -1,5 +1,6 @@
 """Small helpers shared by tests: find demo users and open tasks, race calls against each other."""
 import threading
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -49,3 +50,22 @@ def race(*calls) -> list:
     for t in threads:
         t.join()
     return results
+
+
+BEFORE_NATIONAL_DAY = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai, before 1-7 October
+
+
+def breached_case(deps, clock) -> int:
+    """A work-safety report filed before National Day 2026 whose registration (8 working hours) ran out on
+    8 October, the breach fired by the engine: the case stays at registration, breached, with a supervision order."""
+    from engine.cases import services
+    from engine.deadlines import firing
+    clock.set(BEFORE_NATIONAL_DAY)
+    case_id = services.file_case(deps, user_id(deps, "worker"), services.NewCase(
+        type="work_safety", title="厂房消防通道堵塞", description="仓库门口堆放货物", severity="low"))
+    with deps.uow() as uow:
+        breach = uow.session.scalar(select(Deadline).where(Deadline.case_id == case_id, Deadline.kind == "breach",
+                                                           Deadline.name == "register_case"))
+    clock.set(breach.due_at + timedelta(hours=1))
+    assert firing.fire_deadline(deps, breach.id) == "fired"
+    return case_id

@@ -32,9 +32,17 @@ def when(moment) -> str:
     return f"{dates.format_date(local, 'long', locale=locale)} {dates.format_time(local, 'short', locale=locale)}"
 
 
+def day(moment) -> str:
+    """The local calendar day of a time, in full: 2026年9月30日星期三 (or Wednesday, September 30, 2026)."""
+    if moment is None:
+        return ""
+    return dates.format_date(moment.astimezone(get_timezone()), "full", locale=get_locale())
+
+
 def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day

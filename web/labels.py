@@ -73,9 +73,16 @@ TYPE_HELP = {  # one line under each case type on the report page
     "floating_population": _l("People moving in or out who are not registered."),
     "petition": _l("A resident's request or complaint to the authorities."),
 }
+UNITS = {"working_hours": _l("working hours"), "working_days": _l("working days"), "natural_days": _l("natural days")}
+CLOCK_LEVELS = {"ok": _l("On time"), "warning": _l("Due soon"), "breached": _l("Overdue"), "paused": _l("Paused"),
+                "stopped": _l("Done in time")}
+ORDER_STATUSES = {"open": _l("Awaiting answer"), "answered": _l("Answered")}
+DIAGRAM_MARKS = {"done": _l("Done"), "open": _l("Open"), "flows": _l("Path taken"), "warning": _l("Due soon"),
+                 "breached": _l("Overdue"), "interrupted": _l("Interrupted")}
 GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "department_kind": DEPARTMENT_KINDS,
           "task": TASKS, "event": EVENTS, "role": ROLES, "level": LEVELS, "attachment": ATTACHMENT_KINDS,
-          "notice": NOTICES, "type_help": TYPE_HELP}
+          "notice": NOTICES, "type_help": TYPE_HELP, "unit": UNITS, "clock": CLOCK_LEVELS, "order": ORDER_STATUSES,
+          "mark": DIAGRAM_MARKS}
 
 
 def label(group: str, code) -> str:

@@ -4,7 +4,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from web import labels
-from web.i18n import when
+from web.i18n import day, when
 
 
 def value_text(field, value) -> str:
@@ -25,10 +25,13 @@ def form_summary(case_type, task_name: str, data: dict) -> list[tuple[str, str]]
     return [(labels.field_title(f), value_text(f, v)) for f, v in known]
 
 
-def timeline(case: dict, names: dict[str, str], catalogue) -> list[dict]:
-    """The case's events, oldest first: when, who, what (in words) and the details worth showing."""
+def timeline(case: dict, names: dict[str, str], catalogue, people: dict | None = None,
+             images: frozenset = frozenset()) -> list[dict]:
+    """The case's events, oldest first: when, who, what (in words) and the details worth showing; with
+    `people` (read.dossier.people) the actor's department, with `images` (attachment ids) the photos each
+    event brought, and always the local day it belongs to, for grouping."""
     case_type = catalogue.get(case["type"])
-    shown = []
+    people, shown = people or {}, []
     for event in case["timeline"]:
         payload, kind = event["payload"] or {}, event["kind"]
         who = names.get(event["actor"], event["actor"]) if event["actor"] not in (None, "system") else _("System")
@@ -40,6 +43,8 @@ def timeline(case: dict, names: dict[str, str], catalogue) -> list[dict]:
         if kind == "completed":
             details = form_summary(case_type, payload.get("task", ""), payload.get("data") or {})
             details += [(_("Evidence"), a["filename"]) for a in payload.get("attachments", [])]
+        elif kind == "commented":
+            details = [(_("Comment"), payload.get("text", ""))]
         elif kind == "attached":
             details = [(labels.label("attachment", payload.get("kind")), payload.get("filename", ""))]
         elif kind in ("deadline_set", "deadline_moved") and payload.get("due_at"):
@@ -47,5 +52,10 @@ def timeline(case: dict, names: dict[str, str], catalogue) -> list[dict]:
         if event["reason"] and event["reason"] != payload.get("title") and kind not in ("completed", "task_opened"):
             details.append((_("Reason") if kind not in ("deadline_set", "deadline_moved") else _("Time limit"),
                             event["reason"]))
-        shown.append({"at": event["at"], "who": who, "what": what, "details": details, "kind": kind})
+        brought = [a["id"] for a in payload.get("attachments", [])] + (
+            [payload["attachment"]] if kind == "attached" and payload.get("attachment") else [])
+        shown.append({"at": event["at"], "who": who, "what": what, "details": details, "kind": kind,
+                      "seq": event["seq"], "day": day(event["at"]),
+                      "department": (people.get(event["actor"]) or {}).get("department"),
+                      "photos": [i for i in brought if i in images]})
     return shown

@@ -46,6 +46,17 @@ class PendingTimer:
 
 
 @dataclass(frozen=True)
+class Trace:
+    """One element a workflow has reached: where it is drawn, how far it got, and the element before it."""
+
+    process: str  # the id of the process or sub-process that holds it
+    element: str  # its BPMN id
+    state: str  # done, open (waiting for a person or for a sub-process), waiting (an event), cancelled
+    manual: bool  # a task for a person
+    came_from: str | None  # the element that led to it in the same process, if any
+
+
+@dataclass(frozen=True)
 class Step:
     """What one engine run did and left: tasks to do, timers to wait on, events worth recording."""
 
@@ -153,6 +164,29 @@ def migrate(new: ProcessSpec, workflow: BpmnWorkflow) -> Step:
 def data(workflow: BpmnWorkflow) -> dict:
     """The workflow's data as it stands at its last completed task."""
     return dict(workflow.last_task.data) if workflow.last_task else {}
+
+
+_TRACED = {TaskState.COMPLETED: "done", TaskState.READY: "open", TaskState.STARTED: "open",
+           TaskState.WAITING: "waiting", TaskState.CANCELLED: "cancelled"}
+
+
+def trail(workflow: BpmnWorkflow) -> list[Trace]:
+    """Every drawn element the workflow (and its sub-processes) reached, in tree order: what a diagram marks.
+    Events still waiting on an activity's border, and anything cancelled before a person saw it, are left out."""
+    traces = []
+    for task in workflow.get_tasks():
+        state, element = _TRACED.get(task.state), getattr(task.task_spec, "bpmn_id", None)
+        manual = bool(task.task_spec.manual)
+        if state is None or element is None or (state == "cancelled" and not manual):
+            continue
+        if state == "waiting" and "BoundaryEvent" in type(task.task_spec).__name__:
+            continue
+        before = task.parent
+        while before is not None and getattr(before.task_spec, "bpmn_id", None) is None:
+            before = before.parent
+        traces.append(Trace(task.workflow.spec.name, element, state, manual,
+                            before.task_spec.bpmn_id if before is not None else None))
+    return traces
 
 
 def _send(workflow, definition, payload) -> Step:

@@ -107,7 +107,7 @@ def _field(f: FormField) -> dict:
 
 def _clock(c: SlaClock) -> dict:
     state = "stopped" if c.stopped_at else "paused" if c.paused_at else "breached" if c.breached_at else "running"
-    return {"step": c.step, "policy": c.policy, "amount": c.amount, "unit": c.unit, "state": state,
+    return {"id": c.id, "step": c.step, "policy": c.policy, "amount": c.amount, "unit": c.unit, "state": state,
             "started_at": c.started_at, "due_at": c.due_at, "breached_at": c.breached_at,
             "stopped_at": c.stopped_at, "explanation": c.explanation}
 

@@ -189,6 +189,30 @@ def _cancel_pending(session, clock, now) -> None:
         deadline.cancelled_at = now
 
 
+def standing(clock: SlaClock, now: datetime, cal: BusinessCalendar) -> dict:
+    """Where a clock stands at `now`: minutes left as its unit counts them (negative once overdue; for a stopped
+    clock, as it stood when it stopped), the share of its limit used, and a level: ok, warning (past its first
+    warning), breached, paused or stopped (in time)."""
+    state = clock.explanation or {}
+    limit = float(state.get("limit_minutes") or 0)
+    if clock.paused_at is not None:
+        left = limit - float(state.get("consumed_minutes") or 0)
+    else:
+        at = min(now, clock.stopped_at) if clock.stopped_at else now
+        left = _span(cal, clock.unit, at, clock.due_at) if at <= clock.due_at else -_span(cal, clock.unit,
+                                                                                          clock.due_at, at)
+    used = (limit - left) / limit if limit else 0.0
+    if clock.breached_at is not None or left < 0 or (left == 0 and not clock.stopped_at and now >= clock.due_at):
+        level = "breached"
+    elif clock.stopped_at is not None:
+        level = "stopped"
+    elif clock.paused_at is not None:
+        level = "paused"
+    else:
+        level = "warning" if used >= min(state.get("warn_at") or WARN_AT) else "ok"
+    return {"remaining_minutes": round(left, 1), "used": round(used, 3), "level": level}
+
+
 def _span(cal, unit, start, end) -> float:
     if unit == "natural_days":
         return max((end - start).total_seconds() / 60, 0.0)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import DESK
 from tests.browser.test_field_app import fill_dispute_report
+from tests.helpers import breached_case
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -23,3 +25,16 @@ def test_screenshots_of_filing_on_a_phone_and_of_the_inbox(person):
     leader = person("leader")
     leader.goto("/inbox?tab=offered")
     leader.screenshot(path=OUT / "inbox-phone.png", full_page=True)
+
+
+def test_screenshots_of_a_breached_case_in_the_dossier_at_a_desk(person, deps, clock):
+    OUT.mkdir(parents=True, exist_ok=True)
+    case_id = breached_case(deps, clock)
+    supervisor = person("supervisor", DESK)
+    supervisor.goto(f"/cases/{case_id}/dossier")
+    expect(supervisor.locator("[data-diagrams]")).to_have_attribute("data-ready", "true", timeout=15_000)
+    supervisor.locator(".clock", has_text="立案登记").get_by_text("为何此时到期").click()
+    supervisor.screenshot(path=OUT / "dossier-desk.png", full_page=True)
+    supervisor.goto("/catalogue/work_safety")
+    expect(supervisor.locator("[data-diagrams]")).to_have_attribute("data-ready", "true", timeout=15_000)
+    supervisor.screenshot(path=OUT / "catalogue-desk.png", full_page=True)
