@@ -17,7 +17,7 @@ rewrite anything: the chain then proves nothing. docs/architecture.md has the th
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +31,8 @@ SCHEME = "gridflow-timeline/2"  # the first scheme was unkeyed sha256 (migration
 
 def event_hash(key: bytes, e) -> str:
     """The seal of one event (a TimelineEvent, or anything with its attributes): all its columns but the row id."""
-    return _mac(key, [SCHEME, e.prev_hash, e.case_id, e.seq, e.at.isoformat(), e.actor_id, e.actor, e.kind,
+    at = e.at.astimezone(UTC)  # as the column gives it back, whatever zone the clock that wrote it used
+    return _mac(key, [SCHEME, e.prev_hash, e.case_id, e.seq, at.isoformat(), e.actor_id, e.actor, e.kind,
                       e.task_id, e.reason, e.payload])
 
 

@@ -127,3 +127,13 @@ def test_another_towns_user_cannot_read_or_verify_the_timeline(client, login, ca
     outsider = login("shuitou_worker")
     assert client.get(f"/api/v1/cases/{case_id}/timeline", headers=outsider).status_code == 404
     assert client.get(f"/api/v1/cases/{case_id}/timeline/verify", headers=outsider).status_code == 404
+
+
+def test_a_chain_written_by_a_clock_in_shanghai_time_verifies(client, login, clock):
+    """The column gives times back in UTC: the seal is made over the same instant in UTC, whatever the clock's zone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    case = client.post("/api/v1/cases", headers=login("worker"), json=CASE).json
+    verified = client.get(f"/api/v1/cases/{case['id']}/timeline/verify", headers=login("worker")).json
+    assert verified["intact"] is True and verified["events"] >= 2
