@@ -77,16 +77,18 @@ def test_a_dispute_from_the_workers_phone_through_the_police_to_verification(per
     police = person(POLICE)
     claim_from_offered(police, "处置", axe_check)
     expect(police.locator(".summary .thumbs img")).to_have_count(1)  # the worker's photo
-    police.get_by_label("退回（非本单位职责）").check()
-    expect(police.locator("label[for=reason]")).to_contain_text("必填")
-    police.get_by_label("理由").fill("双方已和解，不属治安案件")
-    police.get_by_role("button", name="提交").click()
+    returning = police.locator("details", has_text="退回（非本单位职责）")  # a side action with its own button
+    returning.locator("summary").click()
+    returning.get_by_role("button", name="确认退回").click()
+    expect(returning.locator("#return-reason-error")).to_have_text("此项为必填项。")
+    checked(police, axe_check)
+    returning.get_by_label("理由").fill("双方已和解，不属治安案件")
+    returning.get_by_role("button", name="确认退回").click()
     expect(police.locator("main")).to_contain_text("已完成：处置")
 
     dispatch_to_police()  # re-dispatched: the police handle it after all
     claim_from_offered(police, "处置", axe_check)
-    police.get_by_label("办结反馈").check()
-    expect(police.locator("label[for=result]")).to_contain_text("必填")  # the fields came back for this action
+    expect(police.locator("label[for=result]")).to_contain_text("必填")  # the main form keeps the outcome
     police.get_by_label("处置结果").fill("已现场调处，双方签订协议")
     agreement = {"name": "协议.png", "mimeType": "image/png", "buffer": PNG + b"agreement"}
     police.set_input_files("#evidence_after", files=[agreement])
