@@ -138,6 +138,18 @@ def test_a_report_filed_offline_is_kept_through_a_reload_and_sent_once(person, d
         assert uow.session.scalar(select(func.count()).select_from(Case)) == 1
         assert uow.session.scalar(select(func.count()).select_from(Attachment)) == 1
 
+    # online as far as the browser knows, but the report's request is lost on the way: it waits in the queue
+    worker.route("**/report", lambda route: route.abort() if route.request.method == "POST" else route.fallback())
+    worker.get_by_text("环境污染").click()
+    worker.get_by_label("标题").fill("路灯损坏")
+    worker.get_by_role("button", name="提交上报").click()
+    expect(worker.locator("#outbox-items li", has_text="路灯损坏")).to_contain_text("待发送")
+    worker.unroute("**/report")
+    worker.reload()
+    expect(worker.locator("#outbox-items li", has_text="路灯损坏")).to_contain_text("已发送")
+    with deps.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Case)) == 2
+
 
 def test_two_liaisons_open_one_task_and_the_slower_is_told_clearly(person, deps, axe_check):
     with deps.uow() as uow:
