@@ -1,9 +1,10 @@
 """Chinese first: Flask-Babel with zh_CN by default and English as the alternative; times in Asia/Shanghai.
 
 The language is the signed-in user's setting (users.locale, chosen in the footer or on the account page), else
-the choice made on this browser (a cookie, for anyone not signed in), else the browser's Accept-Language, else
-Chinese. The API's messages follow the same order; its user is the one its bearer token or session names, known
-once api/context.py has authenticated the request (a failed sign-in or token is answered by the rest).
+the choice made on this browser (a cookie: for someone not signed in, or a user without a setting), else the
+browser's Accept-Language, else Chinese. The API's messages follow the same order; its user is the one its bearer
+token or session names, known once api/context.py has authenticated the request (a failed sign-in or token is
+answered by the rest).
 
 Message catalogues live in web/translations (`make translations` extracts and
 compiles them; the compiled .mo is committed, and a test checks it matches its .po)."""
