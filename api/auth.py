@@ -1,11 +1,9 @@
 """Sign-in: bearer tokens for programs and phones, a session cookie for the browser."""
-import secrets
-
 from flask import current_app, request, session
 from flask.views import MethodView
 
 from api import errors, schemas
-from api.context import Blueprint, authenticate, client_address, deps, token_id, user
+from api.context import Blueprint, authenticate, client_address, deps, start_browser_session, token_id, user
 from engine.errors import AuthenticationError, NotFoundError, TooManyAttempts, ValidationError
 from engine.people import auth
 from engine.read import views
@@ -63,13 +61,9 @@ class Session(MethodView):
     @blp.doc(security=[])
     def post(self, body):
         """Sign the browser in: sets the session cookie; send csrf_token as X-CSRF-Token on changes."""
-        issued = auth.issue_token(deps(), body["username"], body["password"], _hours(), client_address(),
-                                  "browser session")
-        session.clear()
-        session.update(token=issued.token, csrf=secrets.token_urlsafe(24))
-        session.permanent = True
-        return {"csrf_token": session["csrf"], "expires_at": issued.expires_at,
-                "user": views.user_profile(deps(), issued.user_id)}
+        started = start_browser_session(body["username"], body["password"])
+        return {"csrf_token": started.csrf, "expires_at": started.expires_at,
+                "user": views.user_profile(deps(), started.user_id)}
 
     @blp.response(204)
     @blp.doc(security=[])

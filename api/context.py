@@ -44,6 +44,17 @@ def client_address() -> str:
     return request.remote_addr or ""
 
 
+def start_browser_session(username: str, password: str) -> auth.BrowserSession:
+    """Sign this browser in (the API's session and the sign-in page): the session cookie holds the new session's
+    token and CSRF token, and lasts as long as the token."""
+    started = auth.start_session(deps(), username, password, current_app.config["GRIDFLOW_SETTINGS"].token_hours,
+                                 client_address())
+    session.clear()
+    session.update(token=started.token, csrf=started.csrf)
+    session.permanent = True
+    return started
+
+
 def authenticate() -> None:
     """before_request hook: resolve the bearer token or the session to a user, or fail with 401."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")

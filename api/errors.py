@@ -54,25 +54,28 @@ def register(app) -> None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc):
-        field_errors = _flatten((getattr(exc, "data", None) or {}).get("messages", {}))
-        message = "the request data is not valid" if field_errors else exc.description
-        if exc.code == 413:
-            message, field_errors = _too_large(field_errors)
-        if messages.chinese():
-            message, field_errors = messages.http_message(message, exc.code), messages.field_tree(field_errors)
-        response = error_response(exc.code, message, field_errors)
-        for name, value in exc.get_headers():  # e.g. Allow on a 405
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unexpected error")
         message = "internal error; it has been logged"
         return error_response(500, messages.http_message(message, 500) if messages.chinese() else message)
+
+
+def http_error(exc: HTTPException):
+    """An HTTP error (unknown URL, wrong method, bad body...) as {code, message, errors}, with its headers."""
+    field_errors = _flatten((getattr(exc, "data", None) or {}).get("messages", {}))
+    message = "the request data is not valid" if field_errors else exc.description
+    if exc.code == 413:
+        message, field_errors = _too_large(field_errors)
+    if messages.chinese():
+        message, field_errors = messages.http_message(message, exc.code), messages.field_tree(field_errors)
+    response = error_response(exc.code, message, field_errors)
+    for name, value in exc.get_headers():  # e.g. Allow on a 405
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _too_large(field_errors: dict) -> tuple[str, dict]:

@@ -6,6 +6,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from api import errors as api_errors
 from api import messages
 from api.errors import STATUS
 from engine.errors import GridflowError
@@ -37,9 +38,16 @@ def _secure(response):
     return response
 
 
+def _is_page() -> bool:
+    """A request for a page: one of the pages' blueprints, or a URL that matched nothing outside the API."""
+    if request.url_rule is None:
+        return not request.path.startswith(i18n.API_PREFIX)
+    return request.blueprint in {b.name for b in (assets, *BLUEPRINTS)}
+
+
 def _page_context() -> dict:
     """What every page's template may use: the user, the CSRF token, labels and the unread count."""
-    if request.blueprint not in {b.name for b in (assets, *BLUEPRINTS)}:
+    if not _is_page():
         return {}
     user = session.current_user()
     catalogue = session.deps().catalogue
@@ -60,10 +68,24 @@ def _engine_error(exc: GridflowError):
 
 
 def _http_error(exc: HTTPException):
+    """An HTTP error on a page, in the user's language, with its headers (Allow on a 405)."""
     texts = {404: _("Not found, or outside your area."), 413: _("The files are too large to send together."),
-             400: _("The request was not understood.")}
-    page = render_template("error.html", title=_("Not possible"), text=texts.get(exc.code, exc.description))
-    return make_response(page, exc.code)
+             400: _("The request was not understood."), 405: _("This page cannot be used that way.")}
+    title = _("Not found") if exc.code == 404 else _("Not possible")
+    response = make_response(render_template("error.html", title=title, text=texts.get(exc.code, exc.description)),
+                             exc.code)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _unrouted_error(exc: HTTPException):
+    """An HTTP error no blueprint handles (an unknown URL, a method a URL does not take): the API's JSON under
+    /api/, the error page anywhere else."""
+    if not _is_page():
+        return api_errors.http_error(exc)
+    return _secure(_http_error(exc))
 
 
 for _blueprint in (assets, *BLUEPRINTS):
@@ -73,8 +95,11 @@ for _blueprint in (assets, *BLUEPRINTS):
 
 
 def register(app) -> None:
-    """Bind translations and the pages' blueprints (with their error pages and security headers) to the app."""
+    """Bind translations and the pages' blueprints (with their error pages and security headers) to the app.
+
+    Called after the API's register: the error page for unknown URLs outside /api/ replaces its JSON there."""
     i18n.init_app(app)
+    app.register_error_handler(HTTPException, _unrouted_error)
     app.context_processor(_page_context)
     for blueprint in (assets, *BLUEPRINTS):
         app.register_blueprint(blueprint)

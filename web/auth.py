@@ -1,10 +1,10 @@
-"""Sign in, sign out, change my password, choose my language."""
+"""Sign in, sign out, change my password, choose my language (kept with my account once signed in)."""
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import messages
 from engine.errors import AuthenticationError, TooManyAttempts, ValidationError
-from engine.people import auth
+from engine.people import accounts, auth
 from web import i18n, session
 from web.session import signed_in
 
@@ -60,9 +60,13 @@ def account():
 
 @bp.post("/language")
 def language():
-    """Choose the pages' language on this browser; back to the page it was chosen on."""
+    """Choose the pages' language: a signed-in user's setting (with the session's CSRF token), and this browser's;
+    back to the page it was chosen on."""
     chosen = request.form.get("lang")
     response = redirect(session.safe_next(request.form.get("next")) or url_for("web.home"))
     if chosen in i18n.LOCALES:
+        user = session.current_user()
+        if user is not None and session.csrf_ok():
+            accounts.set_locale(session.deps(), user.id, chosen, i18n.LOCALES)
         response.set_cookie(i18n.LANGUAGE_COOKIE, chosen, max_age=YEAR, samesite="Lax", httponly=True)
     return response

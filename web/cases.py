@@ -41,12 +41,13 @@ def report():
         problems = _attach(deps, user, case_id, request.files.getlist("photos"), "report")
     except GridflowError as exc:
         return _refused(exc, form, key)
-    if forms.wants_json():
-        detail = views.case_detail(deps, user, case_id)
-        return jsonify(id=case_id, number=detail["number"], photo_errors=problems), 201
-    flash(_("Reported. Case number: %(number)s", number=views.case_detail(deps, user, case_id)["number"]))
+    number = views.case_detail(deps, user, case_id)["number"]
+    flash(_("Reported. Case number: %(number)s", number=number))  # also for a JSON answer: the next page says it
     for problem in problems:
         flash(problem, "error")
+    if forms.wants_json():  # the report page's script, online or sending its queue
+        return jsonify(id=case_id, number=number, url=url_for("reports.case", case_id=case_id),
+                       photo_errors=problems), 201
     return redirect(url_for("reports.case", case_id=case_id))
 
 

@@ -4,12 +4,12 @@ A page that needs a user sends anyone else to the sign-in page with `next` set t
 session's token has expired or been revoked, the sign-in page says so. Changes (POST) must carry the session's
 CSRF token, in the form (`csrf_token`) or in the X-CSRF-Token header (htmx and the offline queue)."""
 import hmac
-import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, g, make_response, redirect, render_template, request, session, url_for
 
+from api import context
 from engine.deps import Deps
 from engine.errors import AuthenticationError
 from engine.people import access, auth
@@ -35,13 +35,9 @@ def current_user():
 
 
 def sign_in(username: str, password: str) -> None:
-    """Check the password (throttled by the engine) and start a session: a token plus a CSRF token."""
-    hours = current_app.config["GRIDFLOW_SETTINGS"].token_hours
-    remote = request.remote_addr or ""
-    issued = auth.issue_token(deps(), username, password, hours, remote, "browser session")
-    session.clear()
-    session.update(token=issued.token, csrf=secrets.token_urlsafe(24))
-    session.permanent = True
+    """Check the password (throttled by the engine) and start a session: a token plus a CSRF token, as the API's
+    POST /auth/session does."""
+    context.start_browser_session(username, password)
 
 
 def sign_out() -> None:

@@ -1,9 +1,14 @@
 """待办 (the inbox: mine / to claim / overdue / due soon), claiming and releasing, and a task's page with the
-form its step needs from the catalogue, the case in short, its photos and the evidence to attach."""
+form its step needs from the catalogue, the case in short, its photos and the evidence to attach.
+
+A step whose form offers the side actions (退回, 申请延期, 挂起 as choices of its `action` field) shows each as its
+own small form beside the main one, with the fields only that choice requires; the main form keeps the rest."""
+from dataclasses import replace
 from datetime import timedelta
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from api import messages
@@ -19,6 +24,9 @@ SOON = timedelta(hours=24)
 TABS = ("mine", "offered", "overdue", "soon")
 FILTERS = ("type", "grid", "severity")
 EVIDENCE_KINDS = ("evidence_before", "evidence_after")
+CHOICE_FIELD = "action"  # the choice field whose side actions get their own buttons
+SIDE_ACTIONS = {"return": _l("Return the case"), "extend": _l("Request the extension"),
+                "suspend": _l("Request suspension")}
 
 
 @bp.before_request
@@ -136,15 +144,59 @@ def fields(task_id):
     return render_template("_task_fields.html", **_form_context(detail, request.form, {}))
 
 
+@bp.post("/tasks/<task_id>/actions/<action>")
+@signed_in
+def side_action(task_id, action):
+    """退回, 申请延期 or 挂起: completes the task with that choice and the fields it requires (reason, days)."""
+    user, deps = session.current_user(), session.deps()
+    detail = views.task_detail(deps, user, task_id)
+    _main, sides = _split(_step_form(detail))
+    if action not in sides:
+        abort(404)
+    names = {f.name for f in sides[action]}
+    data = {CHOICE_FIELD: action, **forms.task_data([f for f in detail["form"] if f["name"] in names], request.form)}
+    try:
+        services.complete_task(deps, user.id, task_id, data)
+    except ValidationError as exc:
+        side = {"action": action, "form": request.form, "errors": messages.field_errors(exc)}
+        return _task_page(detail, MultiDict(), {}, messages.message(exc), 422, side=side)
+    except (ConflictError, PermissionDenied, NotFoundError) as exc:
+        return _lost(exc)
+    flash(_("Done: %(task)s, case %(number)s", task=labels.label("task", detail["name"]),
+            number=detail["case_number"]))
+    return redirect(url_for("work.inbox"))
+
+
+def _step_form(detail: dict):
+    return session.deps().catalogue[detail["case_type"]].form(detail["name"])
+
+
+def _split(fields) -> tuple[list, dict]:
+    """The step's form as the main form and the side actions it offers, each with the fields only it requires."""
+    control = next((f for f in fields if f.name == CHOICE_FIELD and f.kind == "choice"), None)
+    offered = [a for a in SIDE_ACTIONS if control is not None and a in control.choices]
+    if not offered:
+        return list(fields), {}
+
+    def wanted_by(f) -> set:
+        return set(f.required_when[1]) if f.required_when and f.required_when[0] == CHOICE_FIELD else set()
+    main = [replace(f, choices=tuple(c for c in f.choices if c not in offered)) if f is control else f
+            for f in fields if not wanted_by(f) or not wanted_by(f) <= set(offered)]
+    return main, {a: [f for f in fields if a in wanted_by(f)] for a in offered}
+
+
 def _form_context(detail: dict, form, errors: dict) -> dict:
-    case_type = session.deps().catalogue[detail["case_type"]]
+    main, sides = _split(_step_form(detail))
+    control = next((f for f in main if f.name == CHOICE_FIELD and f.kind == "choice"), None)
+    if sides and control is not None and len(control.choices) == 1 and not form.get(CHOICE_FIELD):
+        form = MultiDict(form)  # the one outcome left in the main form is chosen already
+        form[CHOICE_FIELD] = control.choices[0]
     data = forms.task_data(detail["form"], form)
-    return {"task": detail, "fields": case_type.form(detail["name"]), "data": data, "form": form,
-            "errors": errors, "controls": {f.required_when[0] for f in case_type.form(detail["name"])
-                                           if f.required_when}}
+    return {"task": detail, "fields": main, "data": data, "form": form, "errors": errors, "side_actions": sides,
+            "side_buttons": SIDE_ACTIONS, "controls": {f.required_when[0] for f in main if f.required_when}}
 
 
-def _task_page(detail: dict, form, errors: dict, error: str | None = None, status: int = 200):
+def _task_page(detail: dict, form, errors: dict, error: str | None = None, status: int = 200, side=None):
     user, deps = session.current_user(), session.deps()
     case = views.case_detail(deps, user, detail["case_id"])
     files = attachments.list_attachments(deps, user, detail["case_id"])
@@ -152,5 +204,6 @@ def _task_page(detail: dict, form, errors: dict, error: str | None = None, statu
     page = render_template("task.html", case=case, files=files, error=error, nav="inbox",
                            evidence=[f for f in files if f["task_id"] == detail["id"]],
                            report_files=[f for f in files if f["task_id"] is None], catalogue=deps.catalogue,
-                           evidence_kinds=EVIDENCE_KINDS, **context)
+                           evidence_kinds=EVIDENCE_KINDS, side=side or {"action": None, "form": {}, "errors": {}},
+                           **context)
     return make_response(page, status)

@@ -1,10 +1,11 @@
-"""Accounts: an admin deactivates (or reactivates) a user. (A user changes their own password in auth.py.)"""
+"""Accounts: an admin deactivates (or reactivates) a user; a user chooses their language. (A user changes their
+own password in auth.py.)"""
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from engine.deps import Deps
-from engine.errors import ConflictError, NotFoundError, PermissionDenied
+from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.people import auth
 from engine.store.model import User
 
@@ -38,6 +39,18 @@ def activate_user(deps: Deps, actor_id: int, username: str) -> AccountState:
         user.active = True
         uow.commit()
         return AccountState(user.username, True, 0)
+
+
+def set_locale(deps: Deps, user_id: int, locale: str | None, known: tuple[str, ...]) -> None:
+    """A user chooses the language of their pages (one of `known`), or None to follow their browser."""
+    if locale is not None and locale not in known:
+        raise ValidationError("unknown language", {"locale": [f"Must be one of: {', '.join(known)}."]})
+    with deps.uow() as uow:
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"user {user_id} not found")
+        user.locale = locale
+        uow.commit()
 
 
 def _user_for_admin(session, actor_id: int, username: str) -> User:

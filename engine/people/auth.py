@@ -18,6 +18,7 @@ from engine.people import throttle
 from engine.store.model import ApiToken, User
 
 PASSWORD_LENGTH = (8, 200)  # as the user import requires
+SESSION_NAME = "browser session"  # the name of a browser session's token, as the token list shows it
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
@@ -47,6 +48,23 @@ def issue_token(deps: Deps, username: str, password: str, hours: int, address: s
         issued = _new_token(uow.session, user_id, deps.clock.now(), hours, name)
         uow.commit()
         return issued
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    """A signed-in browser: its token (kept in the session cookie) and the CSRF token its changes must carry."""
+
+    token: str
+    csrf: str
+    expires_at: datetime
+    user_id: int
+
+
+def start_session(deps: Deps, username: str, password: str, hours: int, address: str = "") -> BrowserSession:
+    """Sign a browser in (the pages' sign-in and the API's alike): a token named "browser session", checked and
+    throttled like any sign-in, and a CSRF token for the changes it sends."""
+    issued = issue_token(deps, username, password, hours, address, SESSION_NAME)
+    return BrowserSession(issued.token, secrets.token_urlsafe(24), issued.expires_at, issued.user_id)
 
 
 def change_password(deps: Deps, user_id: int, old: str, new: str, address: str = "",

@@ -76,6 +76,7 @@ def test_the_offline_queue_gets_json_answers(browser_as):
     sent = worker.post("/report", headers={"Accept": "application/json", "X-CSRF-Token": worker.csrf},
                        data={"type": "dispute", "title": "噪音", "idempotency_key": "q-1"})
     assert sent.status_code == 201 and sent.json["number"].startswith("350583106-")
+    assert f"已上报，案件编号：{sent.json['number']}" in words(worker.get(sent.json["url"]))  # where the page goes
     refused = worker.post("/report", headers={"Accept": "application/json", "X-CSRF-Token": worker.csrf},
                           data={"type": "dispute", "title": "", "idempotency_key": "q-2"})
     assert refused.status_code == 422 and refused.json["errors"]["title"] == ["此项为必填项。"]

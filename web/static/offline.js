@@ -1,5 +1,8 @@
 // Offline filing: without a network a report (its fields, photos and Idempotency-Key) is kept in IndexedDB,
 // listed as waiting to send, and sent when the network returns. The key makes a resend file nothing twice.
+// Online, the report is sent by fetch: a network error (the browser thought it was online, the server or a
+// gateway is away) keeps it in the queue too, with the key it was sent with, so a send that did reach the
+// server files nothing more. Any other answer but success is shown as the page the server makes of it.
 (function () {
   "use strict";
   if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {}); }
@@ -108,10 +111,8 @@
       .then(function () { sending = false; return render(); });
   }
 
-  form.addEventListener("submit", function (event) {
-    if (navigator.onLine) { return; }  // the ordinary post; a double tap sends the same key
-    event.preventDefault();
-    if (!form.checkValidity()) { form.reportValidity(); return; }
+  function queue() {
+    if (!form.checkValidity()) { form.reportValidity(); return Promise.resolve(); }
     var item = { key: form.elements.idempotency_key.value, fields: {}, photos: [], at: Date.now(), state: "pending" };
     new FormData(form).forEach(function (value, name) {
       if (value instanceof File) {
@@ -120,7 +121,7 @@
         item.fields[name] = value;
       }
     });
-    keep(item).then(function () {
+    return keep(item).then(function () {
       form.reset();
       newKey();
       return render();
@@ -131,6 +132,22 @@
       status.textContent = texts.queued;
       box.insertBefore(status, list);
     });
+  }
+
+  function post(button) {
+    if (button) { button.disabled = true; }  // a double tap would send the same key anyway
+    return fetch(form.dataset.offlineQueue, {
+      method: "POST", body: new FormData(form), credentials: "same-origin", headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (response.status === 201) { return response.json().then(function (answer) { location.assign(answer.url); }); }
+      if (response.status >= 502 && response.status <= 504) { return queue(); }  // a gateway without its server
+      form.submit();  // the server's page says what is wrong (errors beside their fields, signed out ...)
+    }, queue).then(function () { if (button) { button.disabled = false; } });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (navigator.onLine) { post(event.submitter); } else { queue(); }
   });
 
   newKey();  // a page from the cache holds the key it was cached with: each page load gets its own

@@ -1,7 +1,7 @@
 // Gridflow's service worker: the report page and its assets stay available without a network.
 // Pages and the grid map: the network first, the last good copy when offline. Static files: the cache first.
 "use strict";
-var CACHE = "gridflow-v1";
+var CACHE = "gridflow-v2";  // a new name whenever a cached file changes
 var ASSETS = ["/assets/app.css", "/assets/map.js", "/assets/photos.js", "/assets/offline.js", "/assets/icon.svg",
   "/assets/vendor/htmx/htmx.min.js", "/assets/vendor/leaflet/leaflet.js", "/assets/vendor/leaflet/leaflet.css"];
 var PAGES = ["/report", "/report/grids.geojson"];
