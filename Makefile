@@ -35,7 +35,7 @@ bench: $(BIN)/.installed
 
 translations: $(BIN)/.installed  # after changing a page's strings: extract, merge, then translate messages.po and run again
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --omit-header -o web/translations/messages.pot .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l zh_Hans_CN -w 120
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l zh_Hans_CN -w 120 --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d web/translations
 
 stop:  # stops the embedded Redis that `make run` left running in instance/
