@@ -63,7 +63,7 @@ def case_diagrams(deps: Deps, user: User, case_id: int) -> dict:
         session, now = uow.session, deps.clock.now()
         case = access.load_visible_case(session, user, case_id)
         version = session.get(ProcessVersion, case.process_version_id)
-        traces = runner.trail(runner.restore(versions.spec_of(deps.specs, version), case.state))
+        traces = runner.trail(runner.restore(versions.spec_of(session, deps.specs, version.id), case.state))
         cal = clocks.calendar(session, deps)
         latest: dict[str, SlaClock] = {}
         for clock in session.scalars(select(SlaClock).where(SlaClock.case_id == case.id).order_by(SlaClock.id)):

@@ -7,6 +7,7 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, text
+from sqlalchemy.orm import undefer
 
 from engine.cases import attachments
 from engine.store.model import Case, ProcessVersion, SupervisionOrder, TimelineEvent
@@ -21,8 +22,9 @@ def case_id(app, clock):
 
 
 def rows(app, model, **where):
+    """The rows as they are, every column loaded (deferred ones too), to read after the session."""
     with app.extensions["gridflow"].uow() as uow:
-        return list(uow.session.scalars(select(model).filter_by(**where)))
+        return list(uow.session.scalars(select(model).filter_by(**where).options(undefer("*"))))
 
 
 def page_text(response) -> str:
