@@ -3,6 +3,7 @@ file (the dry-run report first, then the same file confirmed), and users (find, 
 password). The holiday calendar and process versions are in web/admin_process.py, on the same blueprint.
 
 The pages call the engine functions the admin API and the flask commands call."""
+import time
 from functools import wraps
 from pathlib import Path
 
@@ -25,6 +26,7 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024  # as the admin API: a city's grid polygons
 FORM_OVERHEAD = 64 * 1024
 EXTENSIONS = (".csv", ".geojson", ".json")
 PENDING = "admin_import"  # the session key of the file last checked: kind, sha256, filename
+PENDING_SECONDS = 24 * 3600  # a checked file not confirmed within a day is dropped
 KIND_NAMES = {"grids": _l("Grids"), "departments": _l("Departments"), "users": _l("Users")}
 
 
@@ -68,7 +70,18 @@ def index():
 
 
 def _pending_files() -> BlobStore:
+    """Checked files waiting for their confirmation, by content hash, in the instance folder every process shares."""
     return BlobStore(Path(current_app.config["GRIDFLOW_SETTINGS"].instance_path) / "imports")
+
+
+def _drop_stale(store: BlobStore) -> None:
+    """Forget checked files nobody confirmed within a day."""
+    if not store.root.exists():
+        return
+    oldest = time.time() - PENDING_SECONDS
+    for path in store.root.glob("*/*/*"):
+        if path.is_file() and path.stat().st_mtime < oldest:
+            path.unlink(missing_ok=True)
 
 
 @bp.route("/import", methods=["GET", "POST"], endpoint="import_check")
@@ -97,7 +110,10 @@ def import_check():
         problems = import_problems.table(exc.errors)
         return render_template("admin_import.html", kinds=importer.KINDS, kind=kind, errors={},
                                filename=filename, problems=problems), 422
-    sha256 = _pending_files().put(content)
+    store = _pending_files()
+    _drop_stale(store)
+    sha256 = store.put(content)
+    store.path(sha256).touch()  # the same bytes checked again wait a day from now
     session[PENDING] = {"kind": kind, "sha256": sha256, "filename": filename}
     return render_template("admin_import.html", kinds=importer.KINDS, kind=kind, errors={}, filename=filename,
                            report=report, sha256=sha256)

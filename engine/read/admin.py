@@ -16,8 +16,8 @@ def list_users(deps: Deps, text: str = "", role: str = "", grid_code: str = "", 
     """Users by username, filtered: `text` in the username or name, a role, a grid's subtree, a department."""
     query = _users()
     if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(or_(func.lower(User.username).like(pattern), User.display_name.contains(text)))
+        query = query.where(or_(func.lower(User.username).contains(text.lower(), autoescape=True),
+                                User.display_name.contains(text, autoescape=True)))
     if role:
         query = query.where(User.role == role)
     if active is not None:

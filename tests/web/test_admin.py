@@ -1,8 +1,10 @@
 """The admin pages through Flask's test client: only admins see them; an import is checked first and shows
 its problems by row and field in Chinese, then the very file that was checked is imported; the holiday
 calendar; process versions and moving cases with the dry-run list first; users."""
+import os
 import re
 import shutil
+import time
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -108,6 +110,25 @@ def test_a_file_changed_on_the_server_after_the_check_is_not_imported(admin, app
     kept.write_text(HEADER + "evil,坏人,admin,,,Initial-2026\n")
     sent = confirm(admin, page)
     assert sent.status_code == 302 and not {"evil", "zhao"} & users(app)
+
+
+def test_a_checked_file_not_confirmed_within_a_day_is_dropped(admin, app):
+    page = check(admin, HEADER + GOOD_ROW)
+    sha256 = re.search(r'name="sha256" value="([0-9a-f]{64})"', page.get_data(True)).group(1)
+    kept = Path(app.config["GRIDFLOW_SETTINGS"].instance_path) / "imports" / sha256[:2] / sha256[2:4] / sha256
+    day_ago = time.time() - 24 * 3600 - 1
+    os.utime(kept, (day_ago, day_ago))
+    check(admin, HEADER + "sun,孙网格员,grid_worker,350583106201-06-01,,Initial-2026\n")
+    assert not kept.exists()
+    assert confirm(admin, page).status_code == 302 and "zhao" not in users(app)
+
+
+def test_in_english_the_problems_keep_the_importers_own_words(admin):
+    page = admin.post("/admin/import", data={"csrf_token": admin.csrf, "kind": "users",
+                                             "file": (BytesIO((HEADER + BAD_ROW).encode()), "users.csv")},
+                      content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    assert "No department with code 'NOPE-dept'." in words(page).replace("&#39;", "'")
+    assert "nothing was imported" in words(page)
 
 
 @pytest.mark.parametrize(("content", "filename", "expected"), [
