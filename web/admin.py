@@ -151,6 +151,7 @@ def import_confirm():
 # Users
 
 ACTIVE = {"": None, "yes": True, "no": False}
+USER_PAGE = 50
 
 
 @bp.get("/users")
@@ -166,11 +167,11 @@ def users():
     try:
         found = queries.list_users(web_session.deps(), filters["q"], filters["role"], filters["grid"],
                                    filters["department"], ACTIVE[filters["active"]],
-                                   cursor=request.args.get("cursor") or None)
+                                   cursor=request.args.get("cursor") or None, limit=USER_PAGE)
     except ValidationError:  # a cursor from another list
         return redirect(url_for("administration.users", **{k: v for k, v in filters.items() if v}))
     return render_template("admin_users.html", nav="admin", users=found.items, cursor=found.next_cursor,
-                           filters=filters)
+                           filters=filters, query={name: value for name, value in filters.items() if value})
 
 
 def _user_or_404(username: str) -> dict:

@@ -8,11 +8,10 @@ from engine.read.paging import Page, Sort
 from engine.store.model import Case, Department, Grid, ProcessVersion, User
 
 BY_USERNAME = Sort("users-by-username", (User.username, User.id), ("username", "id"))
-USER_PAGE = 50
 
 
 def list_users(deps: Deps, text: str = "", role: str = "", grid_code: str = "", department_code: str = "",
-               active: bool | None = None, cursor: str | None = None, limit: int = USER_PAGE) -> Page:
+               active: bool | None = None, cursor: str | None = None, limit: int = 50) -> Page:
     """Users by username, filtered: `text` in the username or name, a role, a grid's subtree, a department."""
     query = _users()
     if text:

@@ -308,6 +308,21 @@ def test_users_are_found_by_role_grid_department_and_state(admin):
     assert "/admin/users/leader\"" in admin.get("/admin/users?q=leader").get_data(True)
 
 
+def test_the_user_list_comes_in_pages_that_meet_every_user_once(admin, app, monkeypatch):
+    from web import admin as pages
+    monkeypatch.setattr(pages, "USER_PAGE", 4)
+    seen, url = [], "/admin/users?role=liaison"
+    while url:
+        page = admin.get(url).get_data(True)
+        seen += re.findall(r'href="/admin/users/([\w.-]+)"', page)
+        more = re.search(r'href="(/admin/users\?cursor=[^"]+)"', page)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    with app.extensions["gridflow"].uow() as uow:
+        liaisons = sorted(uow.session.scalars(select(User.username).where(User.role == "liaison")))
+    assert seen == liaisons and len(liaisons) > 4
+    assert admin.get("/admin/users?cursor=nonsense").status_code == 302
+
+
 def test_deactivating_a_user_ends_their_sessions_and_activating_lets_them_back(admin, browser_as, client, app):
     worker = browser_as("worker")
     done = admin.post("/admin/users/worker/deactivate", data={"csrf_token": admin.csrf})
