@@ -48,7 +48,10 @@ def admin_only(view):
 
 @bp.before_request
 def _allow_import_files():
-    if request.method == "POST" and request.endpoint == "administration.import_check":
+    """An admin's import may be larger than the app's 1 MB limit on requests; anyone else's may not."""
+    user = web_session.current_user()
+    if request.method == "POST" and request.endpoint == "administration.import_check" and user is not None \
+            and user.role == "admin":
         request.max_content_length = MAX_IMPORT_BYTES + FORM_OVERHEAD
 
 
@@ -56,7 +59,7 @@ def _allow_import_files():
 def _too_large(_exc):
     """A file over the limit, said beside the file field (the body was not read, so the form starts afresh)."""
     if web_session.current_user() is None or web_session.current_user().role != "admin":
-        abort(404)
+        return render_template("error.html", title=_("Not found"), text=_("Not found, or outside your area.")), 404
     errors = {"file": [_("The file is larger than %(mb)s MB, the most an import may be.",
                          mb=MAX_IMPORT_BYTES // (1024 * 1024))]}
     return render_template("admin_import.html", kinds=importer.KINDS, kind="users", errors=errors), 413

@@ -148,11 +148,12 @@ def test_bad_files_get_a_clear_message(admin, content, filename, expected):
     assert page.status_code == 422 and expected in words(page)
 
 
-def test_a_file_over_the_limit_is_refused_beside_the_file_field(admin, monkeypatch):
+def test_a_file_over_the_limit_is_refused_beside_the_file_field(admin, browser_as, monkeypatch):
     from web import admin as pages
     monkeypatch.setattr(pages, "MAX_IMPORT_BYTES", 1024)
     page = check(admin, HEADER + GOOD_ROW * 2000)
     assert page.status_code == 413 and "超出导入上限" in words(page) and 'id="file-error"' in page.get_data(True)
+    assert check(browser_as("worker"), HEADER + GOOD_ROW * 2000).status_code == 404
 
 
 def test_a_grids_file_problem_names_the_level_in_chinese(admin):
