@@ -59,44 +59,52 @@ def _months(view: dict) -> list[dict]:
     return grids
 
 
-@bp.route("/holidays", methods=["GET", "POST"])
+@bp.get("/holidays")
 @admin_only
 def holidays_page():
-    """The holiday calendar of a year; mark a day a holiday or a make-up working day, or remove an override."""
-    deps, errors, form = web_session.deps(), {}, {}
-    if request.method == "POST":
-        form = {name: request.form.get(name, "").strip() for name in ("day", "action", "reason")}
-        day = _day(form["day"])
-        if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
-            errors["day"] = [_("Enter a date from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)]
-        if form["action"] not in ACTIONS:
-            errors["action"] = [_("Choose what the day becomes.")]
-        if form["action"] in ("holiday", "workday") and not form["reason"]:
-            errors["reason"] = [_("Say why, e.g. 台风停工 or 春节调休.")]
-        elif len(form["reason"]) > 100:
-            errors["reason"] = [_("At most %(max)s characters.", max=100)]
-        if not errors:
-            try:
-                if form["action"] == "remove":
-                    holidays.remove_day(deps, day)
-                    flash(_("%(day)s follows the official calendar again.", day=form["day"]))
-                else:
-                    holidays.set_day(deps, day, form["action"], form["reason"])
-                    flash(_("%(day)s is now marked: %(kind)s.", day=form["day"],
-                            kind=_("holiday") if form["action"] == "holiday" else _("make-up working day")))
-                return redirect(url_for("administration.holidays_page", year=day.year, day=form["day"]) + "#mark")
-            except NotFoundError:
-                errors["action"] = [_("This day has no override to remove.")]
-        year = day.year if day and not errors.get("day") else _year(request.form.get("year"))
-    else:
-        year = _year(request.args.get("year"))
-        chosen = _day(request.args.get("day"))
-        form = {"day": chosen.isoformat() if chosen else "", "action": "", "reason": ""}
-    view = holidays.year_view(deps, year)
+    """The holiday calendar of a year, with the day chosen in it (`day`) in the form to mark it."""
+    chosen = _day(request.args.get("day"))
+    return _calendar(_year(request.args.get("year")), {"day": chosen.isoformat() if chosen else "", "action": "",
+                                                       "reason": None}, {})
+
+
+@bp.post("/holidays")
+@admin_only
+def mark_day():
+    """Mark a day a holiday or a make-up working day, with a reason, or remove its mark."""
+    form = {name: request.form.get(name, "").strip() for name in ("day", "action", "reason")}
+    day, errors = _day(form["day"]), {}
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors["day"] = [_("Enter a date from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)]
+    if form["action"] not in ACTIONS:
+        errors["action"] = [_("Choose what the day becomes.")]
+    if form["action"] in ("holiday", "workday") and not form["reason"]:
+        errors["reason"] = [_("Say why, e.g. 台风停工 or 春节调休.")]
+    elif len(form["reason"]) > 100:
+        errors["reason"] = [_("At most %(max)s characters.", max=100)]
+    if not errors:
+        try:
+            if form["action"] == "remove":
+                holidays.remove_day(web_session.deps(), day)
+                flash(_("%(day)s follows the official calendar again.", day=form["day"]))
+            else:
+                holidays.set_day(web_session.deps(), day, form["action"], form["reason"])
+                flash(_("%(day)s is now marked: %(kind)s.", day=form["day"],
+                        kind=_("holiday") if form["action"] == "holiday" else _("make-up working day")))
+            return redirect(url_for("administration.holidays_page", year=day.year, day=form["day"]) + "#mark")
+        except NotFoundError:
+            errors["action"] = [_("This day has no override to remove.")]
+    year = day.year if day and "day" not in errors else _year(request.form.get("year"))
+    return _calendar(year, form, errors), 422
+
+
+def _calendar(year: int, form: dict, errors: dict) -> str:
+    """The year page: month grids, the chosen day's state and the form (a reason of None: the day's own)."""
+    view = holidays.year_view(web_session.deps(), year)
     chosen = _day(form.get("day"))
     selected = next((d for d in view["days"] if d["day"] == chosen), None)
-    if selected and request.method == "GET":
-        form["reason"] = selected["reason"]
+    if form["reason"] is None:
+        form["reason"] = selected["reason"] if selected else ""
     locale = get_locale()
     short = "narrow" if labels.chinese() else "abbreviated"
     weekdays = [(dates.get_day_names(short, locale=locale)[i], dates.get_day_names("wide", locale=locale)[i])
@@ -104,7 +112,7 @@ def holidays_page():
     return render_template("admin_holidays.html", nav="admin", view=view, months=_months(view), form=form,
                            weekdays=weekdays, month_names=dates.get_month_names("wide", locale=locale),
                            errors=errors, selected=selected, holiday_name=holiday_name,
-                           overrides=[d for d in view["days"] if d["override"]]), 422 if errors else 200
+                           overrides=[d for d in view["days"] if d["override"]])
 
 
 # Process versions
