@@ -65,6 +65,7 @@ def test_an_admin_finds_the_pages_from_the_navigation(admin):
     page = admin.get("/inbox")
     assert 'href="/admin/"' in page.get_data(True) and "系统管理" in words(page)
     assert all(name in words(admin.get("/admin/")) for name in ("导入", "节假日日历", "流程版本", "用户"))
+    assert 'aria-current="page">用户</a>' in admin.get("/admin/users/worker").get_data(True)
 
 
 def test_an_import_with_an_error_shows_its_row_and_field_in_chinese_and_imports_nothing(admin, app):
