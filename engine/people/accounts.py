@@ -1,5 +1,6 @@
-"""Accounts: an admin deactivates (or reactivates) a user; a user chooses their language. (A user changes their
-own password in auth.py.)"""
+"""Accounts: an admin deactivates (or reactivates) a user, or resets their password; a user chooses their
+language. (A user changes their own password in auth.py.)"""
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -51,6 +52,43 @@ def set_locale(deps: Deps, user_id: int, locale: str | None, known: tuple[str, .
             raise NotFoundError(f"user {user_id} not found")
         user.locale = locale
         uow.commit()
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """A password an admin set: the generated one (shown once, never stored in the clear), and tokens revoked."""
+
+    username: str
+    generated: str | None
+    tokens_revoked: int
+
+
+GENERATED_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I to misread
+
+
+def reset_password(deps: Deps, actor_id: int, username: str, password: str | None = None) -> PasswordReset:
+    """An admin gives a user a temporary password (or has one generated); the user's tokens are revoked in the
+    same transaction, so whoever held the account is signed out."""
+    generated = None
+    if not password:
+        generated = password = "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(12))
+    shortest, longest = auth.PASSWORD_LENGTH
+    problems = []
+    if not shortest <= len(password) <= longest:
+        problems.append(f"Must be {shortest} to {longest} characters long.")
+    if password.strip().lower() == username.lower():
+        problems.append("Do not use the username as the password.")
+    if problems:
+        raise ValidationError("the password is not acceptable", {"password": problems})
+    hashed = auth.hash_password(password)  # before the transaction: argon2 takes a while
+    with deps.uow() as uow:
+        user = _user_for_admin(uow.session, actor_id, username)
+        if user.id == actor_id:
+            raise ConflictError("change your own password on your account page")
+        user.password_hash = hashed
+        revoked = auth.revoke_tokens(uow.session, user.id, deps.clock.now())
+        uow.commit()
+        return PasswordReset(user.username, generated, revoked)
 
 
 def _user_for_admin(session, actor_id: int, username: str) -> User:

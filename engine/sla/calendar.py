@@ -83,6 +83,27 @@ def _chinese_name(english: str) -> str:
         return english
 
 
+def official_day(day: date) -> tuple[bool, str | None] | None:
+    """The official calendar's word on a day: (working, the holiday's English name or None), or None for a
+    year it does not cover."""
+    try:
+        working = chinese_calendar.is_workday(day)
+        _, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    return working, name
+
+
+def holiday_name_zh(english: str) -> str:
+    """A statutory holiday's Chinese name (Spring Festival -> 春节)."""
+    return _chinese_name(english)
+
+
+def year_known(year: int) -> bool:
+    """Whether the official calendar covers `year`."""
+    return _year_known(year)
+
+
 @lru_cache(maxsize=256)
 def _year_known(year: int) -> bool:
     return _official_kind(date(year, 1, 1)) is not None
