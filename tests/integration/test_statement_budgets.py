@@ -1,4 +1,6 @@
-"""Round trips per use case, within a budget: a change that adds statements to a step fails here until the
+"""What a step costs: round trips per use case within a budget, and the saved workflow's size.
+
+Round trips per use case, within a budget: a change that adds statements to a step fails here until the
 budget below is raised on purpose (and docs/architecture.md, "Statements per use case", says why).
 
 The counts are of statements sent to the database, BEGIN included, after a warm-up filing so that per-process
@@ -6,13 +8,15 @@ caches (the deployed version, the parsed spec) are filled, as in a running serve
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import event, select, update
+import pytest
+from sqlalchemy import event, func, select, update
 
 from engine.cases import services
 from engine.deadlines import firing
 from engine.read import views
-from engine.store.model import Deadline, User
+from engine.store.model import Case, Deadline, User
 from tests.helpers import open_task, user_id
+from workflows import CATALOGUE
 
 BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
     "file a dispute": 33,  # 33 / 27
@@ -66,3 +70,13 @@ def test_each_use_case_keeps_to_its_statement_budget(deps, clock):
         assert firing.fire_deadline(deps, breach) == "fired"
     over = {name: (count, BUDGETS[name]) for name, count in counts.items() if count > BUDGETS[name]}
     assert over == {}, f"statements (counted, budget): {over}; all counted: {counts}"
+
+
+@pytest.mark.parametrize("case_type", sorted(CATALOGUE))
+def test_an_open_case_of_every_type_keeps_its_saved_workflow_under_10_kb(deps, case_type):
+    case_id = services.file_case(deps, user_id(deps, "worker"),
+                                 services.NewCase(type=case_type, title="测试", severity="high"))
+    with deps.uow() as uow:
+        stored = uow.session.scalar(select(func.length(Case.__table__.c.state)).where(Case.id == case_id))
+        plain = len(uow.session.get(Case, case_id).state.encode())
+    assert stored <= 10 * 1024, f"{case_type}: {stored} bytes stored ({plain} as JSON)"
