@@ -1,6 +1,6 @@
 """Who may see and act on what, by role, grid subtree and department; used by services and views."""
 from sqlalchemy import and_, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.errors import ConflictError, NotFoundError, PermissionDenied
 from engine.store.model import Case, Grid, Task, User
@@ -44,9 +44,10 @@ def visible_cases(session: Session, user: User):
     path = user_grid_path(session, user)
     if path and user.role in ("grid_worker", "grid_leader", "supervisor"):
         clauses.append(Case.grid_id.in_(subtree_ids(session, path)))
+    other = aliased(Task)  # never the task of a query this clause joins the case to
     if user.department_id:
-        clauses.append(Case.id.in_(select(Task.case_id).where(Task.department_id == user.department_id)))
-    clauses.append(Case.id.in_(select(Task.case_id).where(Task.assignee_id == user.id)))
+        clauses.append(Case.id.in_(select(other.case_id).where(other.department_id == user.department_id)))
+    clauses.append(Case.id.in_(select(other.case_id).where(other.assignee_id == user.id)))
     return or_(*clauses)
 
 
@@ -80,9 +81,9 @@ def candidate_tasks(session: Session, user: User):
 
 
 def visible_tasks(session: Session, user: User):
-    """A WHERE clause over Task: tasks assigned to `user`, offered to them, or on cases they see."""
-    return or_(Task.assignee_id == user.id, offered_tasks(session, user),
-               Task.case_id.in_(select(Case.id).where(visible_cases(session, user))))
+    """A WHERE clause over Task joined to its Case: tasks assigned to `user`, offered to them, or on cases they
+    see (tested on the joined case row by row, so a page of the inbox stops after its first rows in due order)."""
+    return or_(Task.assignee_id == user.id, offered_tasks(session, user), visible_cases(session, user))
 
 
 def check_can_act(session: Session, user: User, task: Task) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 OPEN_TASK = ("open", "claimed")  # a task that someone still has to do
 TASK_STATUSES = (*OPEN_TASK, "completed", "cancelled")
+OPEN_TASK_SQL = "status IN ('open', 'claimed')"
 
 
 class UTCDateTime(TypeDecorator):
@@ -188,6 +189,9 @@ class Task(Base):
         Index("ix_tasks_department_status_due", "department_id", "status", "due_at"),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
         Index("ix_tasks_grid_status", "grid_id", "status"),
+        # inboxes list open tasks overdue first: a page is the first rows of this index that pass the scope
+        Index("ix_tasks_open_due", "due_at", "created_at", "id", sqlite_where=text(OPEN_TASK_SQL),
+              postgresql_where=text(OPEN_TASK_SQL)),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's uuid
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -1,4 +1,5 @@
-"""compressed case state: a case's saved workflow is kept zlib-compressed in a binary column
+"""case state and inbox order: a case's saved workflow is kept zlib-compressed in a binary column; open tasks
+are indexed in the inboxes' order (due time first)
 
 Revision ID: 0012
 Revises: 0011
@@ -19,6 +20,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 BATCH = 1000
+OPEN = "status IN ('open', 'claimed')"
 
 
 def upgrade() -> None:
@@ -26,6 +28,8 @@ def upgrade() -> None:
 
     SQLite adds the new column, fills it, drops the old one and renames (no table rebuild, so the tables that
     refer to cases are left alone)."""
+    op.create_index("ix_tasks_open_due", "tasks", ["due_at", "created_at", "id"],
+                    sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("ALTER TABLE cases ALTER COLUMN state TYPE bytea USING convert_to(state, 'UTF8')")
@@ -39,6 +43,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema: plain text again."""
+    op.drop_index("ix_tasks_open_due", table_name="tasks")
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         _rewrite(bind, "state", "state", lambda raw: zlib.decompress(raw))
