@@ -17,7 +17,8 @@ class Cases(MethodView):
     @blp.response(200, schemas.CaseSummary(many=True), headers=paging.HEADERS)
     @errors.raises(blp, AuthenticationError, ValidationError)
     def get(self, query):
-        """Search the cases I may see: by number, text, grid, reporter, type, status, period; newest first."""
+        """Search the cases I may see: by number, text, grid, reporter, type, status, severity, period, open,
+        overdue, breached; newest first."""
         return paging.paged(search.find_cases(deps(), user(), **query))
 
     @blp.arguments(schemas.CaseCreate)
