@@ -11,12 +11,12 @@ from api.errors import STATUS
 from engine.errors import GridflowError
 from engine.process.catalogue import SEVERITIES
 from engine.store.filetypes import IMAGES
-from web import auth, cases, i18n, labels, notices, pwa, session, tasks
+from web import auth, cases, gridmap, i18n, labels, notices, pwa, search, session, supervision, tasks
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
-BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp)
+BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp, gridmap.bp, search.bp, supervision.bp)
 
 assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 
@@ -47,6 +47,7 @@ def _page_context() -> dict:
             "chinese": labels.chinese(), "label": labels.label, "choice": labels.choice,
             "field_title": labels.field_title, "type_name": lambda code: labels.case_type(catalogue, code),
             "severities": SEVERITIES, "image_types": IMAGES, "unread": notices.unread() if user else 0,
+            "desk": user is not None and user.role in gridmap.DESK_ROLES,
             "tab_names": {"mine": _("Mine"), "offered": _("To claim"), "overdue": _("Overdue"),
                           "soon": _("Due soon")}}
 
