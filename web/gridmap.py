@@ -57,7 +57,7 @@ def shapes(code):
     features = [{"type": "Feature", "geometry": g["polygon"], "properties": {
         "code": g["code"], "label": pages.short_name(g["name"], place["name"]) if g is not place else g["name"],
         "state": state(g), "open": g["open"], "overdue": g["overdue"], "breached": g["breached"],
-        "href": url_for("gridmap.index", grid=g["code"]) if g["level"] < 4 and g is not place else None,
+        "href": url_for("gridmap.index", grid=g["code"]) if g is not place else None,
         "title": _("%(name)s: %(open)s open, %(overdue)s overdue, %(breached)s breached", name=g["name"],
                    open=g["open"], overdue=g["overdue"], breached=g["breached"])}}
         for g in drawn if g["polygon"]]

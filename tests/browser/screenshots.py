@@ -6,7 +6,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import DESK
 from tests.browser.test_field_app import fill_dispute_report
+from tests.browser.test_supervisor_desk import LUNCANG, city_with_cases
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -23,3 +25,12 @@ def test_screenshots_of_filing_on_a_phone_and_of_the_inbox(person):
     leader = person("leader")
     leader.goto("/inbox?tab=offered")
     leader.screenshot(path=OUT / "inbox-phone.png", full_page=True)
+
+
+def test_screenshot_of_the_grid_map_at_a_desk(person, deps, clock):
+    OUT.mkdir(parents=True, exist_ok=True)
+    city_with_cases(deps, clock)
+    page = person("city_supervisor", DESK)
+    page.goto(f"/map?grid={LUNCANG}")
+    expect(page.locator("#gridmap")).to_have_attribute("data-ready", "14")
+    page.screenshot(path=OUT / "map-desk.png", full_page=True)

@@ -6,6 +6,7 @@
   if (!box || !window.L) { return; }
   var COLOURS = { overdue: "#b3261e", breached: "#c26a00", open: "#0b5cad", calm: "#7b8794" };
   var map = L.map(box, { attributionControl: false, zoomSnap: 0.25 });
+  map.createPane("cases").style.zIndex = 660;  // case points above the grids' labels, which sit at their centres
 
   function style(feature) {
     var colour = COLOURS[feature.properties.state] || COLOURS.calm;
@@ -16,7 +17,7 @@
     var layer = L.featureGroup();
     document.querySelectorAll("#grid-cases [data-lat]").forEach(function (item) {
       var marker = L.circleMarker([+item.dataset.lat, +item.dataset.lng],
-        { radius: 7, color: "#1b1f24", weight: 2, fillColor: "#ffd34d", fillOpacity: 1 });
+        { pane: "cases", radius: 7, color: "#1b1f24", weight: 2, fillColor: "#ffd34d", fillOpacity: 1 });
       marker.bindTooltip(item.dataset.number);
       marker.on("click", function () { window.location.href = item.dataset.href; });
       layer.addLayer(marker);
@@ -41,6 +42,10 @@
       var bounds = grids.getBounds();
       if (cases.getLayers().length) { bounds.extend(cases.getBounds()); }
       if (bounds.isValid()) { map.fitBounds(bounds.pad(0.05)); } else { map.setView([24.95, 118.35], 10); }
+      grids.eachLayer(function (shape) {  // which grid a shape is (its element exists once the map has a view)
+        var element = shape.getElement && shape.getElement();
+        if (element) { element.setAttribute("data-grid", shape.feature.properties.code); }
+      });
       box.dataset.ready = String(grids.getLayers().length);
     })
     .catch(function () { map.setView([24.95, 118.35], 10); box.dataset.ready = "0"; });
