@@ -1,17 +1,18 @@
 """一张图: a grid in the user's area, the grids directly under it and each one's case counts, as the case search
 would count them.
 
-A child's counts are the cases reported anywhere in its subtree that the user may see, in one grouped query:
-the child grids are joined to every grid whose path starts with theirs, and those to their cases. The grid
-itself is counted in the same query (its subtree is every child's and its own), so the counts on the map are
-those of `search.find_cases(grid=code, open=True)`, `overdue=True` and `breached=True`, and of the API's
-`GET /cases` with the same filters.
+A child's counts are the cases reported anywhere in its subtree that the user may see: one query groups the
+subtree's cases by the grid they were reported in, and each grid's counts go to the child whose path it lies
+under (and to the grid itself), so each case is read once. The clauses are the case search's own
+(`search.overdue_now`, `search.ever_breached`, `access.visible_cases`, the subtree by grid ids), so the counts on
+the map are those of `search.find_cases(grid=code, open=True)`, `overdue=True` and `breached=True`, and of the
+API's `GET /cases` with the same filters.
 """
 import json
 
 from sqlalchemy import case as when
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine.deps import Deps
 from engine.errors import NotFoundError
@@ -57,20 +58,23 @@ def grid_counts(deps: Deps, user: User, code: str | None = None, polygons: bool 
 
 
 def _counts(session: Session, user: User, grid: Grid, now) -> dict[str, dict]:
-    """{grid code: counts} for `grid` and each grid directly under it, over the cases `user` may see."""
-    child, place = aliased(Grid), aliased(Grid)
-    overdue, breached = search.overdue_now(now), search.ever_breached()
-    query = (select(child.code, func.count(Case.id),
-                    func.sum(when((Case.closed_at.is_(None), 1), else_=0)),
-                    func.sum(when((overdue, 1), else_=0)), func.sum(when((breached, 1), else_=0)))
-             .select_from(child)
-             .join(place, func.substr(place.path, 1, func.length(child.path)) == child.path)
-             .join(Case, Case.grid_id == place.id)
-             .where(or_(child.parent_id == grid.id, child.id == grid.id),
-                    place.path.startswith(grid.path, autoescape=True), access.visible_cases(session, user))
-             .group_by(child.code))
-    return {code: dict(zip(COUNTS, (int(n or 0) for n in numbers), strict=True))
-            for code, *numbers in session.execute(query)}
+    """{grid code: counts} for `grid` and each grid directly under it, over the cases `user` may see: the cases
+    of the subtree counted by the grid they were reported in (one grouped query, each case read once), then
+    each grid's counts added to the child whose subtree holds it, by its path."""
+    subtree = select(Grid.id, Grid.path).where(Grid.path.startswith(grid.path, autoescape=True))
+    paths = dict(session.execute(subtree).all())
+    query = (select(Case.grid_id, func.count(Case.id), func.sum(when((Case.closed_at.is_(None), 1), else_=0)),
+                    func.sum(when((search.overdue_now(now), 1), else_=0)),
+                    func.sum(when((search.ever_breached(), 1), else_=0)))
+             .where(Case.grid_id.in_(list(paths)), access.visible_cases(session, user)).group_by(Case.grid_id))
+    totals: dict[str, dict] = {}
+    for grid_id, *numbers in session.execute(query):
+        codes = [c for c in paths[grid_id].split("/") if c]
+        for code in {grid.code, codes[grid.level + 1] if len(codes) > grid.level + 1 else grid.code}:
+            counted = totals.setdefault(code, dict.fromkeys(COUNTS, 0))
+            for name, n in zip(COUNTS, numbers, strict=True):
+                counted[name] += int(n or 0)
+    return totals
 
 
 def _place(grid: Grid, counted: dict, polygons: bool) -> dict:
