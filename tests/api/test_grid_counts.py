@@ -65,3 +65,23 @@ def test_a_grid_outside_my_area_is_not_found_and_counts_only_what_i_see(client, 
     assert_error(client.get("/api/v1/grids/nowhere/counts", headers=login("supervisor")), 404)
     judicial = counted(client, login("judicial"), LUNCANG)  # a liaison sees cases their department worked on
     assert judicial["total"] == searched(client, login("judicial"), LUNCANG) == 0
+
+
+def test_an_order_with_its_own_answer_time_lists_as_overdue_once_that_time_has_passed(client, login, clock):
+    clock.set(MONDAY_9AM)
+    case = file(client, login)
+    path, supervisor = f"/api/v1/cases/{case['id']}/supervision-orders", login("supervisor")
+    assert_error(client.post(path, headers=supervisor, json={"reason": "限期", "due_at": "2026-11-30T08:00:00+08:00"}),
+                 422, "due_at")
+    assert_error(client.post(path, headers=supervisor, json={"reason": "限期", "due_at": "2027-06-01T08:00:00+08:00"}),
+                 422, "due_at")
+    issued = client.post(path, headers=supervisor, json={"reason": "限期", "due_at": "2026-11-30T11:00:00+08:00"})
+    assert issued.status_code == 201 and issued.json["due_at"] == "2026-11-30T11:00:00+08:00"
+    city = login("city_supervisor")
+    assert client.get("/api/v1/supervision-orders?status=overdue", headers=city).json == []
+    clock.set(MONDAY_9AM.replace(hour=11, minute=1))
+    listed = client.get("/api/v1/supervision-orders?status=overdue", headers=login("city_supervisor"))
+    assert listed.status_code == 200, listed.json
+    assert [o["id"] for o in listed.json] == [
+        issued.json["id"]]
+    assert client.get("/api/v1/supervision-orders?status=overdue", headers=login("shuitou_supervisor")).json == []

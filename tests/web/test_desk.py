@@ -148,3 +148,12 @@ def test_an_order_is_answered_and_a_case_escalated_from_the_pages(browser_as, cl
                           data={"csrf_token": town.csrf, "escalate_reason": "村级久拖不决"})
     assert escalated.status_code in (302, 409)
     assert browser_as("shuitou_supervisor").get(f"/supervision/cases/{case_id}").status_code == 404
+
+
+def test_the_desk_reads_in_english_and_exports_in_chinese(browser_as, cases):
+    desk = browser_as("supervisor")
+    desk.set_cookie("gridflow_lang", "en")
+    assert "Open" in desk.get("/map").get_data(as_text=True)
+    assert "Case search" in desk.get("/search").get_data(as_text=True)
+    assert "Supervision orders" in desk.get("/supervision").get_data(as_text=True)
+    assert desk.get("/search/export.csv").get_data().decode("utf-8-sig").startswith("案件编号,标题")
