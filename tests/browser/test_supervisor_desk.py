@@ -106,6 +106,8 @@ def test_a_town_supervisors_order_reaches_the_leader_and_turns_overdue_for_the_c
     town.get_by_role("link", name="案件查询").click()
     town.get_by_label("关键词").fill("养殖")
     town.get_by_role("button", name="查询").click()
+    expect(town.locator(".results tbody tr")).to_have_count(1)
+    assert axe_check(town) == []
     town.get_by_role("link", name="350583106-").first.click()
     assert f"/cases/{held}" in town.url
     town.goto(f"/supervision/cases/{held}")
