@@ -34,7 +34,9 @@ class GridCountsItem(MethodView):
     @blp.response(200, schemas.GridCounts)
     @errors.raises(blp, AuthenticationError, NotFoundError)
     def get(self, code):
-        """一张图: the grid and each grid directly under it, with the counts of the cases I may see reported in
-        their subtrees (total, open, overdue, breached), equal to GET /cases with grid and the same filter;
-        a grid outside my area (my grid's subtree, or my department's jurisdiction) is not found."""
+        """一张图: a grid of my area and each grid under it, with the counts of the cases I may see.
+
+        The cases reported in each one's subtree: total, open, overdue (an open task past due now) and breached
+        (a time limit ran out), each equal to GET /cases with `grid` and that filter. A grid outside my area (my
+        grid's subtree, my department's jurisdiction, or every grid for an admin) is not found."""
         return gridmap.grid_counts(deps(), user(), code)

@@ -71,8 +71,7 @@ class IssueOrder(MethodView):
     @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, ValidationError,
                    *errors.JSON_BODY)
     def post(self, body, case_id):
-        """Issue a supervision order on an open case (supervisors): to be answered by `due_at`, else within one
-        working day."""
+        """Issue a supervision order on an open case (supervisors): answered by `due_at`, else in a working day."""
         return supervision.issue_order(deps(), user().id, case_id, body["reason"], body.get("due_at"))
 
 
