@@ -17,7 +17,10 @@ class Cases(MethodView):
     @blp.response(200, schemas.CaseSummary(many=True), headers=paging.HEADERS)
     @errors.raises(blp, AuthenticationError, ValidationError)
     def get(self, query):
-        """Search the cases I may see: by number, text, grid, reporter, type, status, period; newest first."""
+        """Search the cases I may see: by number, text, grid, reporter, type, status, period; newest first.
+
+        Also by severity, open (not closed yet), overdue (an open task past due now) and breached (a time limit
+        of the case ran out, open or closed since)."""
         return paging.paged(search.find_cases(deps(), user(), **query))
 
     @blp.arguments(schemas.CaseCreate)

@@ -42,6 +42,11 @@ FIELD_MESSAGES = (  # (pattern over the engine's field message, msgid; named gro
     (r"Length must be between (?P<low>\d+) and (?P<high>\d+)\.", N_("Use %(low)s to %(high)s characters.")),
     (r"Not a valid (integer|number)\.", N_("Enter a number.")),
     (r"Not a valid datetime\.", N_("Enter a date and time.")),
+    (r"Must be in the future, within 90 days\.", N_("Must be in the future, within 90 days.")),
+    (r"No user named .*", N_("No user with this username.")),
+    (r"No grid with code .*", N_("Unknown grid.")),
+    (r"Not a cursor of this list and sort order\.", N_("The page link is out of date; search again.")),
+    (r"Unknown grid code, or outside your area\.", N_("Unknown grid, or outside your area.")),
 )
 HTTP_MESSAGES = (  # the API's own messages, beside the engine's
     (r"the request data is not valid", N_("The request data is not valid.")),

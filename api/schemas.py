@@ -332,6 +332,10 @@ class CaseQuery(CaseFilters):
     filed_from = ZonedDateTime(metadata={"description": "filed at or after this time"})
     filed_to = ZonedDateTime(metadata={"description": "filed before this time"})
     open = fields.Boolean(metadata={"description": "true: not closed yet; false: closed (any outcome)"})
+    overdue = fields.Boolean(metadata={"description": "true: an open task of the case is past its due time now; "
+                                                      "false: none is"})
+    breached = fields.Boolean(metadata={"description": "true: a time limit of the case ran out (a breach was "
+                                                       "recorded), open or closed since; false: none did"})
     sort = fields.String(load_default="-created", validate=validate.OneOf(list(search.CASE_SORTS)),
                          metadata={"description": "-created: newest first; created: oldest first"})
 
@@ -371,6 +375,27 @@ class GridDetail(Schema):
     ancestors = fields.List(fields.String())
     leader = fields.String(allow_none=True)
     polygon = fields.Dict(allow_none=True)
+
+
+class GridPlaceCounts(Schema):
+    """A grid with the counts of the cases reported in its subtree that I may see."""
+
+    code = fields.String()
+    name = fields.String()
+    level = fields.Integer()
+    level_name = fields.String()
+    total = fields.Integer(metadata={"description": "every case: GET /cases?grid=<code>"})
+    open = fields.Integer(metadata={"description": "not closed yet: GET /cases?grid=<code>&open=true"})
+    overdue = fields.Integer(metadata={"description": "an open task past due now: GET /cases?grid=<code>&overdue=true"})
+    breached = fields.Integer(metadata={"description": "a time limit ran out, open or closed since: "
+                                                       "GET /cases?grid=<code>&breached=true"})
+
+
+class GridCounts(GridPlaceCounts):
+    """一张图: a grid in my area with its ancestors (from the top of my area) and its children, each counted."""
+
+    ancestors = fields.List(fields.Dict(), metadata={"description": "[{code, name}] from the top of my area down"})
+    children = fields.List(fields.Nested(GridPlaceCounts))
 
 
 class Reason(Input):

@@ -4,9 +4,9 @@ from marshmallow import Schema, fields, validate
 
 from api import errors
 from api.context import Blueprint, authenticate, deps, user
-from api.schemas import Input, LocalDateTime
+from api.schemas import Input, LocalDateTime, ZonedDateTime
 from engine.cases import notices, supervision
-from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied
+from engine.errors import AuthenticationError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision orders and notices")
 blp.before_request(authenticate)
@@ -53,23 +53,26 @@ class Orders(MethodView):
     @blp.response(200, OrderOut(many=True))
     @errors.raises(blp, AuthenticationError)
     def get(self, query):
-        """Supervision orders on the cases I may see (open ones by default)."""
+        """Supervision orders on the cases I may see (open ones by default; overdue: open and past due now)."""
         status = None if query["status"] == "all" else query["status"]
         return supervision.list_orders(deps(), user(), status)
 
 
 class Issue(Input):
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
+    due_at = ZonedDateTime(metadata={"description": "answer by this time (in the future, within 90 days); "
+                                                    "one working day when left out"})
 
 
 @blp.route("/cases/<id:case_id>/supervision-orders")
 class IssueOrder(MethodView):
     @blp.arguments(Issue)
     @blp.response(201, OrderOut)
-    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, *errors.JSON_BODY)
+    @errors.raises(blp, AuthenticationError, PermissionDenied, NotFoundError, ConflictError, ValidationError,
+                   *errors.JSON_BODY)
     def post(self, body, case_id):
-        """Issue a supervision order on an open case (supervisors): to be answered within one working day."""
-        return supervision.issue_order(deps(), user().id, case_id, body["reason"])
+        """Issue a supervision order on an open case (supervisors): answered by `due_at`, else in a working day."""
+        return supervision.issue_order(deps(), user().id, case_id, body["reason"], body.get("due_at"))
 
 
 @blp.route("/supervision-orders/<id:order_id>/answer")

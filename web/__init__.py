@@ -12,13 +12,28 @@ from api.errors import STATUS
 from engine.errors import GridflowError
 from engine.process.catalogue import SEVERITIES
 from engine.store.filetypes import IMAGES
-from web import admin_process, auth, cases, catalogue, dossier, i18n, labels, notices, pwa, session, tasks
+from web import (
+    admin_process,
+    auth,
+    cases,
+    catalogue,
+    dossier,
+    gridmap,
+    i18n,
+    labels,
+    notices,
+    pwa,
+    search,
+    session,
+    supervision,
+    tasks,
+)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
-BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp, dossier.bp, catalogue.bp,
-              admin_process.bp)  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
+BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp, gridmap.bp, search.bp, supervision.bp, dossier.bp,
+              catalogue.bp, admin_process.bp)  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
 
 assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 
@@ -56,6 +71,7 @@ def _page_context() -> dict:
             "chinese": labels.chinese(), "label": labels.label, "choice": labels.choice,
             "field_title": labels.field_title, "type_name": lambda code: labels.case_type(catalogue, code),
             "severities": SEVERITIES, "image_types": IMAGES, "unread": notices.unread() if user else 0,
+            "desk": user is not None and user.role in gridmap.DESK_ROLES,
             "tab_names": {"mine": _("Mine"), "offered": _("To claim"), "overdue": _("Overdue"),
                           "soon": _("Due soon")}}
 

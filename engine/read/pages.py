@@ -42,12 +42,12 @@ def map_area(deps: Deps, user: User) -> dict:
         rows = list(rows)
         home_path, names = home.path if home else "/", {g.id: g.name for g in rows} | {area.id: area.name}
         features = [{"type": "Feature", "geometry": json.loads(g.polygon), "properties": {
-            "code": g.code, "name": g.name, "label": _short(g.name, names.get(g.parent_id, "")),
+            "code": g.code, "name": g.name, "label": short_name(g.name, names.get(g.parent_id, "")),
             "depth": g.level - area.level, "mine": grids.within(g.path, home_path)}} for g in rows]
         return {"type": "FeatureCollection", "features": features, "home": home.code if home else None}
 
 
-def _short(name: str, parent_name: str) -> str:
+def short_name(name: str, parent_name: str) -> str:
     """A grid's name without its parent's in front: 第一单元 under 辉煌村第六网格."""
     return name[len(parent_name):] or name if parent_name and name.startswith(parent_name) else name
 

@@ -6,14 +6,14 @@ The grid filter means where the matter is: the case's grid (where it was reporte
 """
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from engine.deps import Deps
 from engine.errors import ValidationError
 from engine.people import access
 from engine.read.paging import Page, Sort
-from engine.store.model import Case, Department, Grid, Task, User
+from engine.store.model import Case, Department, Grid, SlaClock, Task, User
 
 TASK_SORTS = {
     "due": Sort("tasks:due", (Task.due_at, Task.created_at, Task.id), ("due_at", "created_at", "id"),
@@ -48,7 +48,8 @@ def task_filters(deps: Deps, session, *, type: str | None = None, grid: str | No
 def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created", cursor: str | None = None,
                number: str | None = None, q: str | None = None, reporter: str | None = None,
                status: str | None = None, filed_from: datetime | None = None, filed_to: datetime | None = None,
-               open: bool | None = None, **case_filters) -> Page:
+               open: bool | None = None, overdue: bool | None = None, breached: bool | None = None,
+               **case_filters) -> Page:
     """Cases the user may see that match every filter given, newest first unless `sort` says otherwise."""
     order = CASE_SORTS[sort]
     with deps.uow() as uow:
@@ -74,10 +75,24 @@ def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created
             where.append(Case.created_at < filed_to)
         if open is not None:
             where.append(Case.closed_at.is_(None) if open else Case.closed_at.is_not(None))
+        if overdue is not None:
+            where.append(overdue_now(deps.clock.now()) if overdue else ~overdue_now(deps.clock.now()))
+        if breached is not None:
+            where.append(ever_breached() if breached else ~ever_breached())
         if cursor:
             where.append(order.after(order.read(cursor)))
         rows = _case_summaries(session, where, order, limit + 1)
     return page(rows, order, limit)
+
+
+def overdue_now(now: datetime):
+    """A clause over Case: one of its open tasks is past its due time now (the inbox's "overdue")."""
+    return exists().where(Task.case_id == Case.id, Task.is_open, Task.due_at < now)
+
+
+def ever_breached():
+    """A clause over Case: one of its time limits ran out (a breach was recorded), whether or not it is closed."""
+    return exists().where(SlaClock.case_id == Case.id, SlaClock.breached_at.is_not(None))
 
 
 def page(rows: list[dict], order: Sort, limit: int) -> Page:
@@ -113,7 +128,8 @@ def _case_summaries(session, where: list, order: Sort, limit: int) -> list[dict]
                     place.code.label("grid_code"), place.name.label("grid_name"),
                     responsible.code.label("responsible_grid_code"), Case.responsible_level,
                     reporter.username.label("reporter"), Case.created_at, Case.closed_at,
-                    next_due.label("next_due_at"))
+                    next_due.label("next_due_at"), Case.lat, Case.lng, Case.returns, Case.reworks,
+                    Case.extensions, Case.escalations, Case.dissatisfied)
              .join(place, place.id == Case.grid_id).join(responsible, responsible.id == Case.responsible_grid_id)
              .join(reporter, reporter.id == Case.reporter_id)
              .where(*where).order_by(*order.order_by()).limit(limit))

@@ -2,7 +2,7 @@
 import json
 from dataclasses import asdict
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from engine.deps import Deps
@@ -13,7 +13,7 @@ from engine.process.catalogue import FormField
 from engine.read import search
 from engine.read.paging import Page
 from engine.store import timeline as timeline_module
-from engine.store.model import Case, Department, Grid, SlaClock, Task, TimelineEvent, User
+from engine.store.model import Case, Department, Grid, SlaClock, SupervisionOrder, Task, TimelineEvent, User
 
 
 def case_detail(deps: Deps, user: User, case_id: int) -> dict:
@@ -81,8 +81,9 @@ def task_detail(deps: Deps, user: User, task_id: str) -> dict:
 
 def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:
     assignee = aliased(User)
+    supervised = exists().where(SupervisionOrder.case_id == Case.id, SupervisionOrder.status == "open")
     query = (select(Task, Case.number, Case.type, Case.title, Case.severity, Grid.code, Department.code,
-                    assignee.username)
+                    assignee.username, supervised.label("supervised"))
              .join(Case, Case.id == Task.case_id).join(Grid, Grid.id == Task.grid_id)
              .outerjoin(Department, Department.id == Task.department_id)
              .outerjoin(assignee, assignee.id == Task.assignee_id)
@@ -94,9 +95,9 @@ def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)
          "lane": t.lane, "role": t.candidate_role, "grid_code": grid_code, "department_code": dept,
          "assignee": username, "status": t.status, "created_at": t.created_at,
          "claimed_at": t.claimed_at, "completed_at": t.completed_at, "due_at": t.due_at,
-         "case_type": case_type, "case_title": case_title, "severity": severity,
+         "case_type": case_type, "case_title": case_title, "severity": severity, "supervised": bool(open_order),
          "form": [_field(f) for f in deps.catalogue[case_type].form(t.name)]}
-        for t, number, case_type, case_title, severity, grid_code, dept, username in session.execute(query)
+        for t, number, case_type, case_title, severity, grid_code, dept, username, open_order in session.execute(query)
     ]
 
 

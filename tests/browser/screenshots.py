@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESK
 from tests.browser.test_field_app import fill_dispute_report
+from tests.browser.test_supervisor_desk import LUNCANG, city_with_cases
 from tests.helpers import breached_case
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -38,3 +39,12 @@ def test_screenshots_of_a_breached_case_in_the_dossier_at_a_desk(person, deps, c
     supervisor.goto("/catalogue/work_safety")
     expect(supervisor.locator("[data-diagrams]")).to_have_attribute("data-ready", "true", timeout=15_000)
     supervisor.screenshot(path=OUT / "catalogue-desk.png", full_page=True)
+
+
+def test_screenshot_of_the_grid_map_at_a_desk(person, deps, clock):
+    OUT.mkdir(parents=True, exist_ok=True)
+    city_with_cases(deps, clock)
+    page = person("city_supervisor", DESK)
+    page.goto(f"/map?grid={LUNCANG}")
+    expect(page.locator("#gridmap")).to_have_attribute("data-ready", "14")
+    page.screenshot(path=OUT / "map-desk.png", full_page=True)
