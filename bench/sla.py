@@ -168,7 +168,7 @@ def floor(engine, deps: Deps, chosen: dict[int, int]) -> tuple[float, float]:
 
 def case_spec(deps: Deps, case_id: int):
     with deps.uow() as uow:
-        return versions.spec_of(deps.specs, uow.session.get(Case, case_id).process_version)
+        return versions.spec_of(uow.session, deps.specs, uow.session.get(Case, case_id).process_version_id)
 
 
 def _raw_in_child(url: str, case_ids: list[int], ready, go, took) -> None:

@@ -77,7 +77,7 @@ UNITS = {"working_hours": _l("working hours"), "working_days": _l("working days"
 CLOCK_LEVELS = {"ok": _l("On time"), "warning": _l("Due soon"), "breached": _l("Overdue"), "paused": _l("Paused"),
                 "stopped": _l("Done in time")}
 ORDER_STATUSES = {"open": _l("Awaiting answer"), "answered": _l("Answered")}
-DIAGRAM_MARKS = {"done": _l("Done"), "open": _l("Open"), "flows": _l("Path taken"), "warning": _l("Due soon"),
+DIAGRAM_MARKS = {"done": _l("Done"), "open": _l("Open step"), "flows": _l("Path taken"), "warning": _l("Due soon"),
                  "breached": _l("Overdue"), "interrupted": _l("Interrupted")}
 GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "department_kind": DEPARTMENT_KINDS,
           "task": TASKS, "event": EVENTS, "role": ROLES, "level": LEVELS, "attachment": ATTACHMENT_KINDS,
