@@ -9,6 +9,7 @@ import api
 import web
 from api import security
 from engine import bootstrap
+from engine.cases import demo as demo_cases
 from engine.cases import deploy
 from engine.config import Settings
 from engine.errors import GridflowError
@@ -50,9 +51,12 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     @app.cli.command("demo")
     @click.option("--password", default=demo.DEMO_PASSWORD, show_default=True)
     def load_demo(password):
-        """Load (or refresh) Nan'an: its grids with polygons, departments and demo users."""
+        """Load (or refresh) Nan'an: its grids with polygons, departments and demo users; on a database without
+        cases, a dozen demo cases in Huihuang village (engine/cases/demo.py)."""
         for kind, report in demo.load_nanan(app.extensions["gridflow"], password).items():
             click.echo(f"{kind}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+        filed = demo_cases.load(app.extensions["gridflow"])
+        click.echo(f"cases: {filed} demo cases filed" if filed else "cases: some exist already, no demo case filed")
 
     @app.cli.command("import-data")
     @click.argument("kind", type=click.Choice(importer.KINDS))
