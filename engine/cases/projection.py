@@ -37,19 +37,19 @@ def project(run: Run, step: Step, filing: bool = False) -> list[Deadline]:
     """
     session = run.uow.session
     with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
-        timers = _apply(run, step, filing)
+        timers, opened = _apply(run, step, filing)
         cal = clocks.calendar(session, run.deps)
         case_type = run.deps.catalogue[run.case.type]
         return timers + clocks.sync(session, run.spec, case_type, run.case, step.happened, run.now, cal,
-                                    run.deps.warn_at)
+                                    run.deps.warn_at, filed_with=opened if filing else None)
 
 
-def _apply(run: Run, step: Step, filing: bool) -> list[Deadline]:
+def _apply(run: Run, step: Step, filing: bool) -> tuple[list[Deadline], list[Task]]:
     session, case, now, actor = run.uow.session, run.case, run.now, run.actor
     case_type = run.deps.catalogue[case.type]
     case_grid = session.get(Grid, case.grid_id)
     _record_happenings(session, case, step, now, actor)
-    opened = _sync_tasks(session, case, case_grid, step.ready, now)
+    opened = _sync_tasks(session, case, case_grid, step.ready, now, filing)
     if step.completed:
         case.status = case_type.outcomes.get(step.outcome, "closed")
         case.outcome = step.outcome
@@ -65,7 +65,7 @@ def _apply(run: Run, step: Step, filing: bool) -> list[Deadline]:
         escalation = next((h for h in step.happened if h.get("counter") == "escalations"), None)
         _move_responsibility(session, case, opened[0], now, escalation, actor)
     case.updated_at = now
-    return _sync_timers(session, case, step, now)
+    return _sync_timers(session, case, step, now, filing), opened
 
 
 def _record_happenings(session, case, step, now, actor):
@@ -79,8 +79,8 @@ def _record_happenings(session, case, step, now, actor):
                             payload=_plain(happening))
 
 
-def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
-    existing = {t.id: t for t in session.scalars(
+def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now, filing: bool) -> list[Task]:
+    existing = {} if filing else {t.id: t for t in session.scalars(
         select(Task).where(Task.case_id == case.id, Task.is_open)) if t.is_open}
     ready_ids = {r.id for r in ready}
     for r in ready:
@@ -144,8 +144,8 @@ def _move_responsibility(session, case, task: Task, now, escalation: dict | None
                     reason=str(reason) if reason else task.title, payload=moved)
 
 
-def _sync_timers(session, case, step: Step, now) -> list[Deadline]:
-    pending = {d.key: d for d in session.scalars(select(Deadline).where(
+def _sync_timers(session, case, step: Step, now, filing: bool) -> list[Deadline]:
+    pending = {} if filing else {d.key: d for d in session.scalars(select(Deadline).where(
         Deadline.case_id == case.id, Deadline.kind == "timer",
         Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None)))}
     wanted = {keys.timer(t.task_id): t for t in step.timers}

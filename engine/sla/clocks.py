@@ -41,16 +41,26 @@ def calendar(session: Session, deps) -> BusinessCalendar:
 
 
 def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, happened: list[dict], now: datetime,
-         cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT) -> list[Deadline]:
-    """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines."""
+         cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT,
+         filed_with: list[Task] | None = None) -> list[Deadline]:
+    """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines.
+
+    A case just filed (`filed_with` its first tasks) has no clock and no other task: nothing is read. The
+    clocks started in one run are written together, then their deadlines together: two flushes at most."""
     created: list[Deadline] = []
-    clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.stopped_at.is_(None))))
-    stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.is_open))
+    started: list[SlaClock] = []
+    fresh = filed_with is not None
     added = [t for t in session.new if isinstance(t, Task) and t.case_id == case.id]  # not flushed yet
+    if fresh:
+        clocks, stored = [], filed_with
+    else:
+        clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
+                                                             SlaClock.stopped_at.is_(None))))
+        stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.is_open))
     open_tasks = {t.name: t for t in [*stored, *added] if t.is_open}
-    if case.closed_at is None and not session.scalar(select(SlaClock.id).where(
-            SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1)):
-        clocks.append(_start(session, spec, case, WHOLE_CASE, now, cal, created, warn_at))
+    if case.closed_at is None and (fresh or not session.scalar(select(SlaClock.id).where(
+            SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1))):
+        _start(session, spec, case, WHOLE_CASE, now, cal, started, warn_at)
     running = {c.step: c for c in clocks}
     escalated = any(h.get("counter") == "escalations" for h in happened)
     for clock in clocks:
@@ -61,7 +71,7 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
     for name, task in open_tasks.items():
         clock = running.get(name)
         if clock is None or clock.stopped_at is not None:
-            clock = _start(session, spec, case, name, now, cal, created, warn_at)
+            clock = _start(session, spec, case, name, now, cal, started, warn_at)
         task.due_at = clock.due_at if clock is not None else None
     handling_step = case_type.loop.handling_step
     for happening in happened:
@@ -71,6 +81,12 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
                 _extend(session, handling, float(happening["extension"]), now, cal, created)
                 if handling_step in open_tasks:
                     open_tasks[handling_step].due_at = handling.due_at
+    if started:
+        session.flush()  # their ids name their deadlines
+        for clock in started:
+            created += _schedule(session, clock, cal, fresh=True)
+    if created:
+        session.flush()  # the scheduler needs the deadlines' ids
     return created
 
 
@@ -87,7 +103,7 @@ def _follow(session, clock, case, loop, open_tasks, now, cal, created) -> None:
         _resume(session, clock, now, cal, created)
 
 
-def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | None:
+def _start(session, spec, case, step, now, cal, started, warn_at) -> SlaClock | None:
     limit = spec.decide(SLA_TABLES, {"case_type": case.type, "severity": case.severity, "step": step})
     if not limit or not limit.get("amount"):
         return None
@@ -99,9 +115,8 @@ def _start(session, spec, case, step, now, cal, created, warn_at) -> SlaClock | 
                          "running_since": _local(cal, now), "pauses": [], "extensions": [],
                          "warn_at": list(warn_at)})
     session.add(clock)
-    session.flush()
     _record(session, clock, now, "deadline_set", cal)
-    created += _schedule(session, clock, cal, fresh=True)
+    started.append(clock)
     return clock
 
 
@@ -179,7 +194,6 @@ def _schedule(session, clock, cal, fresh: bool = False) -> list[Deadline]:
                              kind="breach" if fraction == 1.0 else "warning", due_at=at,
                              key=keys.sla(clock.id, clock.generation, fraction)))
     session.add_all(rows)
-    session.flush()
     return rows
 
 

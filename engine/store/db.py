@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from engine.store import timeline
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -85,8 +87,17 @@ def _let_go_in_forked_children(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
-    """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py)."""
-    return sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
+    """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py) and
+    writes a transaction's timeline events when it commits."""
+    sessions = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
+    event.listen(sessions, "before_commit", timeline.write_pending)
+    event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
+    return sessions
+
+
+def _forget_unless_savepoint(session, transaction) -> None:
+    if not transaction.nested:  # a savepoint rolled back keeps the transaction, and its events, going
+        timeline.forget_pending(session)
 
 
 def upgrade(engine: Engine, timeline_key: bytes | None = None, revision: str = "head") -> None:

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from engine.store.model import Case, TimelineEvent
 
+PENDING, HEADS = "timeline_pending", "timeline_heads"  # session.info: events to write at commit, heads so far
+
 GENESIS = "0" * 64
 SYSTEM = "system"
 SCHEME = "gridflow-timeline/2"  # the first scheme was unkeyed sha256 (migration 0010 re-sealed its events)
@@ -43,20 +45,45 @@ def head_seal(key: bytes, case_id: int, seq: int, last_hash: str) -> str:
 
 def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, task_id=None,
            reason=None, payload=None) -> TimelineEvent:
-    """Add an event to a case (whose row the caller has locked) and move the case's head in the same
-    transaction. `actor` is a User or None."""
+    """Add an event to a case (whose row the caller has locked); the case's head moves with it in the same
+    transaction. `actor` is a User or None.
+
+    The events of a transaction are sealed as they come but written together when it commits (with the case's
+    new head): one batch instead of an INSERT (and an UPDATE of the case) at each flush in between."""
     key = _key(session)
-    case = session.get(Case, case_id)
-    seq = (case.timeline_seq or 0) + 1
+    heads = session.info.setdefault(HEADS, {})
+    if case_id not in heads:
+        case = session.get(Case, case_id)
+        heads[case_id] = (case.timeline_seq or 0, case.timeline_hash or GENESIS)
+    seq, previous = heads[case_id]
     event = TimelineEvent(
-        case_id=case_id, seq=seq, at=at, actor_id=actor.id if actor is not None else None,
+        case_id=case_id, seq=seq + 1, at=at, actor_id=actor.id if actor is not None else None,
         actor=actor.username if actor is not None else SYSTEM, kind=kind, task_id=task_id, reason=reason,
-        payload=payload or {}, prev_hash=case.timeline_hash or GENESIS)
+        payload=payload or {}, prev_hash=previous)
     event.hash = event_hash(key, event)
-    session.add(event)
-    case.timeline_seq, case.timeline_hash = seq, event.hash
-    case.timeline_seal = head_seal(key, case_id, seq, event.hash)
+    session.info.setdefault(PENDING, []).append(event)
+    heads[case_id] = (event.seq, event.hash)
     return event
+
+
+def write_pending(session: Session) -> None:
+    """Before a commit: add the transaction's events and move each case's head to its last one."""
+    events, heads = session.info.pop(PENDING, []), session.info.pop(HEADS, {})
+    if not events:
+        return
+    key = _key(session)
+    session.add_all(events)
+    for case_id, (seq, last_hash) in heads.items():
+        case = session.get(Case, case_id)
+        if (case.timeline_seq or 0) != seq:
+            case.timeline_seq, case.timeline_hash = seq, last_hash
+            case.timeline_seal = head_seal(key, case_id, seq, last_hash)
+
+
+def forget_pending(session: Session) -> None:
+    """After a rollback: the events of the transaction that failed are not written."""
+    session.info.pop(PENDING, None)
+    session.info.pop(HEADS, None)
 
 
 def verify(session: Session, case_id: int) -> dict:
