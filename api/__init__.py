@@ -2,7 +2,7 @@
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-from api import admin, attachments, auth, cases, docs, errors, grids, schemas, supervision, tasks
+from api import admin, attachments, auth, cases, docs, errors, grids, open311, schemas, supervision, tasks
 from api.schemas import MAX_ID
 
 
@@ -42,4 +42,5 @@ def register(app) -> Api:
     for blueprint in (auth.blp, cases.blp, tasks.blp, attachments.blp, grids.blp, supervision.blp, admin.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
+    app.register_blueprint(open311.bp)  # Open311's own formats, outside the OpenAPI document
     return api

@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from engine.store import outbox
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -85,8 +87,11 @@ def _let_go_in_forked_children(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
-    """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py)."""
-    return sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
+    """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py) and
+    writes the webhook outbox in the transaction of the change (engine/store/outbox.py)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
+    event.listen(factory, "before_flush", outbox.collect)
+    return factory
 
 
 def upgrade(engine: Engine, timeline_key: bytes | None = None, revision: str = "head") -> None:

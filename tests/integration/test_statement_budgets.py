@@ -15,10 +15,11 @@ from engine.store.model import Deadline, User
 from tests.helpers import open_task, user_id
 
 BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
-    "file a dispute": 33,  # 33 / 27
+    # a use case whose change is a webhook event reads the endpoints once (engine/store/outbox.py): +1
+    "file a dispute": 34,  # 34 / 28
     "claim a task": 11,  # 11 / 10
-    "register it": 31,  # 31 / 27
-    "a breach escalates it": 46,  # 46 / 39
+    "register it": 32,  # 32 / 28
+    "a breach escalates it": 47,  # 47 / 40
     "a leader's inbox": 4,  # 4 / 3
 }
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")

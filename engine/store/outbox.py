@@ -1,0 +1,94 @@
+"""The webhook outbox: case events written in the same transaction as the change that caused them.
+
+One place decides what goes out: a `before_flush` hook on every service session (engine/store/db.py). It looks
+at the timeline events being added (a case filed, a task assigned, an SLA warning or breach, a supervision
+order, a case closed) and at cases whose status changed, and for each one that some webhook endpoint wants
+it writes a `webhook_events` row and a pending `webhook_deliveries` row per endpoint. So an event is in the
+database exactly when its change is: a rollback takes both away, a commit keeps both, and nothing is sent
+from inside the transaction. The worker sends them after commit (engine/deadlines/delivery.py).
+
+The endpoints are read once per session, only when something of interest is flushed; with no endpoint no
+row is written.
+"""
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from engine.store.model import Case, Grid, TimelineEvent, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+KINDS = {  # timeline kind -> webhook event type
+    "filed": "case.filed",
+    "assigned": "task.assigned",
+    "delegated": "task.assigned",
+    "sla_warning": "sla.warning",
+    "sla_breached": "sla.breached",
+    "supervision_ordered": "supervision.ordered",
+    "closed": "case.closed",
+}
+STATUS_CHANGED = "case.status_changed"
+EVENT_TYPES = ("case.filed", STATUS_CHANGED, "task.assigned", "sla.warning", "sla.breached", "supervision.ordered",
+               "case.closed")
+WRITTEN = "webhook_events_written"  # session.info flag: the unit of work wakes the delivery worker after commit
+_ENDPOINTS = "webhook_endpoints"
+
+
+def collect(session: Session, _flush_context, _instances) -> None:
+    """before_flush: outbox rows for the events of interest among what is about to be written."""
+    timeline = [o for o in session.new if isinstance(o, TimelineEvent) and o.kind in KINDS]
+    moved = [c for c in session.dirty if isinstance(c, Case) and _status_change(c)]
+    if not timeline and not moved:
+        return
+    endpoints = _endpoints(session)
+    if not endpoints:
+        return
+    items = []  # (case id, order, case, type, at, fields)
+    for e in timeline:
+        case = session.get(Case, e.case_id)
+        items.append((e.case_id, e.seq, case, KINDS[e.kind], e.at, {
+            "seq": e.seq, "kind": e.kind, "actor": e.actor, "task_id": e.task_id, "reason": e.reason,
+            "detail": e.payload or {}}))
+    for case in moved:
+        before, after = _status_change(case)
+        closing = [e.seq for e in timeline if e.case_id == case.id and e.kind == "closed"]
+        later = [e.seq for e in timeline if e.case_id == case.id]
+        order = closing[0] - 0.5 if closing else (max(later) + 0.5 if later else case.timeline_seq + 0.5)
+        items.append((case.id, order, case, STATUS_CHANGED, case.updated_at, {"from": before, "to": after}))
+    for case_id, _order, case, kind, at, fields in sorted(items, key=lambda i: (i[0], i[1])):
+        wanted = [(eid, path) for eid, events, path in endpoints if kind in events]
+        if not wanted:
+            continue
+        grid = session.get(Grid, case.grid_id)
+        targets = [eid for eid, path in wanted if path is None or grid.path.startswith(path)]
+        if not targets:
+            continue
+        event = WebhookEvent(case_id=case_id, type=kind, created_at=at, payload={
+            "type": kind, "case_id": case_id, "case_number": case.number, "case_type": case.type,
+            "status": case.status, "grid": grid.code, "at": at.isoformat(), **fields})
+        session.add(event)
+        for endpoint_id in targets:
+            session.add(WebhookDelivery(endpoint_id=endpoint_id, event=event, case_id=case_id, status="pending",
+                                        attempts=0, next_at=at, created_at=at))
+        session.info[WRITTEN] = True
+
+
+def _status_change(case: Case):
+    """(before, after) when the case's status is being changed in this flush, else None."""
+    if case not in inspect(case).session.dirty:
+        return None
+    history = inspect(case).attrs.status.history
+    if not history.added or not history.deleted or history.added[0] == history.deleted[0]:
+        return None
+    return history.deleted[0], history.added[0]
+
+
+def _endpoints(session: Session) -> list:
+    """(id, events, grid path or None) of every endpoint, read once per session."""
+    if _ENDPOINTS not in session.info:
+        rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events, Grid.path)
+                               .outerjoin(Grid, Grid.id == WebhookEndpoint.grid_id)).all()
+        session.info[_ENDPOINTS] = [(r.id, set(r.events or ()), r.path) for r in rows]
+    return session.info[_ENDPOINTS]
+
+
+def forget_endpoints(session: Session) -> None:
+    """The endpoints changed in this session: read them again next time."""
+    session.info.pop(_ENDPOINTS, None)
