@@ -15,6 +15,7 @@ _deps: Deps | None = None
 WAIT_IN_JOB = 2.0  # seconds: a job woken this little before a due time waits instead of re-queueing
 BATCH = 20  # deadlines leased at a time
 SLICE = 30.0  # seconds one job drains a backlog before a fresh job takes over
+HOOK_BATCH = 50  # webhook deliveries leased and sent (in parallel) at a time
 
 
 def configure(deps: Deps) -> None:
@@ -73,9 +74,9 @@ def deliver_webhooks() -> dict:
     results: Counter = Counter()
     began = time.monotonic()
     while True:
-        sent, delivered = delivery.deliver_batch(_deps, BATCH)
+        sent, delivered = delivery.deliver_batch(_deps, HOOK_BATCH)
         if sent:
-            if sent == BATCH and not results:
+            if sent == HOOK_BATCH and not results:
                 _deps.scheduler.webhook_help()
             results["sent"] += sent
             results["delivered"] += delivered

@@ -10,7 +10,7 @@ from inside the transaction. The worker sends them after commit (engine/deadline
 The endpoints are read once per session, only when something of interest is flushed; with no endpoint no
 row is written.
 """
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from engine.store.model import Case, Grid, TimelineEvent, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -52,22 +52,30 @@ def collect(session: Session, _flush_context, _instances) -> None:
         later = [e.seq for e in timeline if e.case_id == case.id]
         order = closing[0] - 0.5 if closing else (max(later) + 0.5 if later else case.timeline_seq + 0.5)
         items.append((case.id, order, case, STATUS_CHANGED, case.updated_at, {"from": before, "to": after}))
+    events, targets = [], []
     for case_id, _order, case, kind, at, fields in sorted(items, key=lambda i: (i[0], i[1])):
-        wanted = [(eid, path) for eid, events, path in endpoints if kind in events]
+        wanted = [(eid, path) for eid, kinds, path in endpoints if kind in kinds]
         if not wanted:
             continue
         grid = session.get(Grid, case.grid_id)
-        targets = [eid for eid, path in wanted if path is None or grid.path.startswith(path)]
-        if not targets:
+        chosen = [eid for eid, path in wanted if path is None or grid.path.startswith(path)]
+        if not chosen:
             continue
-        event = WebhookEvent(case_id=case_id, type=kind, created_at=at, payload={
+        events.append({"case_id": case_id, "type": kind, "created_at": at, "payload": {
             "type": kind, "case_id": case_id, "case_number": case.number, "case_type": case.type,
-            "status": case.status, "grid": grid.code, "at": at.isoformat(), **fields})
-        session.add(event)
-        for endpoint_id in targets:
-            session.add(WebhookDelivery(endpoint_id=endpoint_id, event=event, case_id=case_id, status="pending",
-                                        attempts=0, next_at=at, created_at=at))
-        session.info[WRITTEN] = True
+            "status": case.status, "grid": grid.code, "at": at.isoformat(), **fields}})
+        targets.append(chosen)
+    if not events:
+        return
+    # Core statements, not ORM objects: two INSERTs however many events and endpoints, and no unit-of-work
+    # bookkeeping per row (the case rows they point at are already in the database: filing flushes its case)
+    event_ids = session.execute(insert(WebhookEvent).returning(WebhookEvent.id, sort_by_parameter_order=True),
+                                events).scalars().all()
+    session.execute(insert(WebhookDelivery), [
+        {"endpoint_id": endpoint_id, "event_id": event_id, "case_id": e["case_id"], "status": "pending",
+         "attempts": 0, "next_at": e["created_at"], "created_at": e["created_at"]}
+        for event_id, e, chosen in zip(event_ids, events, targets, strict=True) for endpoint_id in chosen])
+    session.info[WRITTEN] = True
 
 
 def _status_change(case: Case):
