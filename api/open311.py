@@ -303,3 +303,9 @@ def token_item(token, fmt):
     if not found:
         raise Problem(404, f"token {token!r} not found")
     return answer("service_requests", [{"service_request_id": found[0]["service_request_id"], "token": token}])
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST"])
+def unknown(rest):
+    """Anything else under /open311/v2/ (an unknown resource or format) answers 404 in Open311's own format."""
+    raise Problem(404, f"no resource {rest!r}: use discovery, services, requests or tokens with .xml or .json")

@@ -91,6 +91,8 @@ def test_discovery_services_and_definition_in_xml_and_json(server):
 
     status, _kind, body = call(f"{server}/services/GF-NOPE.xml")
     assert status == 404 and xml(body).find("error/code").text == "404"
+    status, kind, body = call(f"{server}/services.csv")
+    assert status == 404 and kind.startswith("text/xml") and xml(body).tag == "errors"
 
 
 def test_a_report_filed_read_back_listed_and_found_by_token(app, server, key):
