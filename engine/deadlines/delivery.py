@@ -99,34 +99,29 @@ def _due(now: datetime):
         WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until < now)
 
 
-def lease(deps: Deps, limit: int = 20) -> tuple[list[int], datetime]:
+def lease(deps: Deps, limit: int = 20) -> tuple[list[Outgoing], datetime]:
     """Take up to `limit` due deliveries, each the oldest undelivered one of its endpoint and case, to active
-    endpoints; returns their ids and the lease's end (which marks them as ours)."""
+    endpoints, and read what to send for them, in one transaction; returns them and the lease's end (which
+    marks them as ours)."""
     with deps.uow() as uow:
-        now = deps.clock.now()
+        session, now = uow.session, deps.clock.now()
         until = now + deps.webhooks.lease
         free = (select(WebhookDelivery.id).join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
                 .where(_due(now), WebhookEndpoint.status == "active", _head())
                 .order_by(WebhookDelivery.id).limit(limit).with_for_update(skip_locked=True, of=WebhookDelivery))
-        taken = uow.session.scalars(update(WebhookDelivery).where(WebhookDelivery.id.in_(free))
-                                    .values(leased_until=until).returning(WebhookDelivery.id)
-                                    .execution_options(synchronize_session=False)).all()
-        uow.commit()
-        return sorted(taken), until
-
-
-def outgoing(deps: Deps, ids: list[int]) -> list[Outgoing]:
-    """The requests to send for leased deliveries: the event as JSON, with its delivery's id."""
-    with deps.uow() as uow:
-        rows = uow.session.execute(
+        taken = session.scalars(update(WebhookDelivery).where(WebhookDelivery.id.in_(free))
+                                .values(leased_until=until).returning(WebhookDelivery.id)
+                                .execution_options(synchronize_session=False)).all()
+        rows = session.execute(
             select(WebhookDelivery.id, WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEvent.id.label("event_id"),
                    WebhookEvent.type, WebhookEvent.payload)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-            .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)).all()
+            .where(WebhookDelivery.id.in_(taken)).order_by(WebhookDelivery.id)).all() if taken else []
+        uow.commit()
     return [Outgoing(r.id, r.url, r.secret, r.event_id, r.type, json.dumps(
         {"id": r.event_id, "delivery_id": r.id, "type": r.type, "data": r.payload},
-        ensure_ascii=False, sort_keys=True).encode()) for r in rows]
+        ensure_ascii=False, sort_keys=True).encode()) for r in rows], until
 
 
 def send(item: Outgoing, timeout: float) -> Answer:
@@ -186,15 +181,14 @@ def _pause(session, delivery: WebhookDelivery, now: datetime) -> None:
 
 def deliver_batch(deps: Deps, limit: int = 20) -> tuple[int, int]:
     """Lease, send and record one batch. Returns (sent, delivered)."""
-    ids, until = lease(deps, limit)
-    if not ids:
+    items, until = lease(deps, limit)
+    if not items:
         return 0, 0
-    items = outgoing(deps, ids)
     with ThreadPoolExecutor(max_workers=min(len(items), 16)) as pool:
         answers = list(pool.map(lambda item: send(item, deps.webhooks.timeout), items))
     for at in sorted(set(record(deps, answers, until)))[:1]:
         deps.scheduler.wake_webhooks(at)
-    return len(ids), sum(a.ok for a in answers)
+    return len(items), sum(a.ok for a in answers)
 
 
 def next_due(deps: Deps) -> datetime | None:
