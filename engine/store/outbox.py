@@ -33,7 +33,7 @@ _ENDPOINTS = "webhook_endpoints"
 
 def collect(session: Session, _flush_context, _instances) -> None:
     """before_flush: outbox rows for the events of interest among what is about to be written."""
-    timeline = [o for o in session.new if isinstance(o, TimelineEvent) and o.kind in KINDS]
+    timeline = [o for o in session.new if isinstance(o, TimelineEvent) and _kind(o)]
     moved = [c for c in session.dirty if isinstance(c, Case) and _status_change(c)]
     if not timeline and not moved:
         return
@@ -43,7 +43,7 @@ def collect(session: Session, _flush_context, _instances) -> None:
     items = []  # (case id, order, case, type, at, fields)
     for e in timeline:
         case = session.get(Case, e.case_id)
-        items.append((e.case_id, e.seq, case, KINDS[e.kind], e.at, {
+        items.append((e.case_id, e.seq, case, _kind(e), e.at, {
             "seq": e.seq, "kind": e.kind, "actor": e.actor, "task_id": e.task_id, "reason": e.reason,
             "detail": e.payload or {}}))
     for case in moved:
@@ -76,6 +76,14 @@ def collect(session: Session, _flush_context, _instances) -> None:
          "attempts": 0, "next_at": e["created_at"], "created_at": e["created_at"]}
         for event_id, e, chosen in zip(event_ids, events, targets, strict=True) for endpoint_id in chosen])
     session.info[WRITTEN] = True
+
+
+def _kind(event: TimelineEvent) -> str | None:
+    """The webhook event type of a timeline event, if any: a task opened already assigned (to the reporter,
+    for verification) is an assignment too."""
+    if event.kind == "task_opened":
+        return "task.assigned" if (event.payload or {}).get("assignee_id") else None
+    return KINDS.get(event.kind)
 
 
 def _status_change(case: Case):
