@@ -2,7 +2,7 @@
 Chinese next to their fields; revoking; pausing, resuming, the delivery log and sending again."""
 import re
 
-from engine.cases import services, webhooks
+from engine.cases import partners, services, webhooks
 from tests.helpers import user_id
 
 
@@ -57,3 +57,15 @@ def test_webhook_pages_add_pause_resume_and_send_again(app, browser_as):
     assert "尚无推送记录" in admin.get(f"/admin/webhooks/{endpoint}?status=delivered").get_data(as_text=True)
     assert browser_as("worker").get(f"/admin/webhooks/{endpoint}").status_code == 404
     assert admin.get("/admin/webhooks/9999").status_code == 404
+
+
+def test_a_case_filed_by_a_partner_says_so_on_its_page(app, browser_as):
+    deps = app.extensions["gridflow"]
+    _row, key = partners.create_key(deps, user_id(deps, "admin"), "12345 热线", "leader", "350583106201-06")
+    partner = partners.authenticate(deps, key)
+    case_id, _token = partners.file_report(
+        deps, partner, services.NewCase(type="dispute", title="排水沟纠纷"), {"description": "排水沟"},
+        {"address_string": "辉煌村 6 组", "media_url": "https://photos.example.org/1.jpg", "phone": "13800000000"})
+    page = browser_as("leader").get(f"/cases/{case_id}").get_data(as_text=True)
+    for text in ("来源", "12345 热线", "辉煌村 6 组", "照片链接", "13800000000"):
+        assert text in page
