@@ -141,6 +141,7 @@ def test_a_report_filed_read_back_listed_and_found_by_token(app, server, key):
     assert listed("") == [second, number]
     assert listed("service_code=GF-DISPUTE") == [number]
     assert listed(f"service_request_id={number},{second}") == [second, number]
+    assert listed(f"service_request_id={number}&status=closed") == [number]  # the ids override the rest
     assert listed("status=open") == [second, number] and listed("status=closed") == []
     now = deps.clock.now()
     later = urllib.parse.quote((now + timedelta(days=1)).isoformat())
