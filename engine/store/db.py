@@ -91,6 +91,8 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     writes the webhook outbox in the transaction of the change (engine/store/outbox.py)."""
     factory = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
     event.listen(factory, "before_flush", outbox.collect)
+    event.listen(factory, "before_commit", outbox.write)
+    event.listen(factory, "after_transaction_end", outbox.forget)
     return factory
 
 

@@ -3,7 +3,8 @@
 One place decides what goes out: a `before_flush` hook on every service session (engine/store/db.py). It looks
 at the timeline events being added (a case filed, a task assigned, an SLA warning or breach, a supervision
 order, a case closed) and at cases whose status changed, and for each one that some webhook endpoint wants
-it writes a `webhook_events` row and a pending `webhook_deliveries` row per endpoint. So an event is in the
+it keeps a `webhook_events` row and a pending `webhook_deliveries` row per endpoint, which a `before_commit`
+hook writes, in the same transaction, just before it commits. So an event is in the
 database exactly when its change is: a rollback takes both away, a commit keeps both, and nothing is sent
 from inside the transaction. The worker sends them after commit (engine/deadlines/delivery.py).
 
@@ -29,10 +30,12 @@ EVENT_TYPES = ("case.filed", STATUS_CHANGED, "task.assigned", "sla.warning", "sl
                "case.closed")
 WRITTEN = "webhook_events_written"  # session.info flag: the unit of work wakes the delivery worker after commit
 _ENDPOINTS = "webhook_endpoints"
+_PENDING = "webhook_outbox"  # session.info: (event row, endpoint ids) collected by flushes, written at commit
 
 
 def collect(session: Session, _flush_context, _instances) -> None:
-    """before_flush: outbox rows for the events of interest among what is about to be written."""
+    """before_flush: the outbox rows for the events of interest among what is about to be written, kept in the
+    session until its commit (`write`)."""
     timeline = [o for o in session.new if isinstance(o, TimelineEvent) and _kind(o)]
     moved = [c for c in session.dirty if isinstance(c, Case) and _status_change(c)]
     if not timeline and not moved:
@@ -65,17 +68,32 @@ def collect(session: Session, _flush_context, _instances) -> None:
             "type": kind, "case_id": case_id, "case_number": case.number, "case_type": case.type,
             "status": case.status, "grid": grid.code, "at": at.isoformat(), **fields}})
         targets.append(chosen)
-    if not events:
+    if events:
+        session.info.setdefault(_PENDING, []).extend(zip(events, targets, strict=True))
+
+
+def write(session: Session) -> None:
+    """before_commit: the last flush first (it may hold more events), then every event collected in this
+    transaction and its deliveries, with two Core INSERTs however many flushes, events and endpoints: no
+    unit-of-work bookkeeping per row. The case rows they point at are in the database by then."""
+    session.flush()
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
         return
-    # Core statements, not ORM objects: two INSERTs however many events and endpoints, and no unit-of-work
-    # bookkeeping per row (the case rows they point at are already in the database: filing flushes its case)
     event_ids = session.execute(insert(WebhookEvent).returning(WebhookEvent.id, sort_by_parameter_order=True),
-                                events).scalars().all()
+                                [e for e, _chosen in pending]).scalars().all()
     session.execute(insert(WebhookDelivery), [
         {"endpoint_id": endpoint_id, "event_id": event_id, "case_id": e["case_id"], "status": "pending",
          "attempts": 0, "next_at": e["created_at"], "created_at": e["created_at"]}
-        for event_id, e, chosen in zip(event_ids, events, targets, strict=True) for endpoint_id in chosen])
+        for event_id, (e, chosen) in zip(event_ids, pending, strict=True) for endpoint_id in chosen])
     session.info[WRITTEN] = True
+
+
+def forget(session: Session, transaction) -> None:
+    """after_transaction_end: whatever was collected for a transaction that ended without writing it (rolled
+    back) is dropped with it."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def _kind(event: TimelineEvent) -> str | None:
