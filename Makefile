@@ -32,6 +32,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.grid
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.webhooks
 
 translations: $(BIN)/.installed  # after changing a page's strings: extract, merge, then translate messages.po and run again
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --omit-header -o web/translations/messages.pot .

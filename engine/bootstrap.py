@@ -3,7 +3,7 @@ from datetime import time, timedelta
 
 from engine.config import Settings
 from engine.deadlines.scheduler import RQScheduler, connect
-from engine.deps import Deps
+from engine.deps import Deps, WebhookPolicy
 from engine.process import runner
 from engine.store import db, embedded_redis
 from engine.store.blobstore import BlobStore
@@ -34,7 +34,14 @@ def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migr
                 warn_at=tuple(float(f) for f in settings.warn_at.split(",") if f.strip()),
                 lease=timedelta(seconds=settings.lease_seconds),
                 blobs=BlobStore(settings.attachments_dir), attachment_max_bytes=settings.attachment_max_bytes,
-                attachments_per_case=settings.attachments_per_case)
+                attachments_per_case=settings.attachments_per_case,
+                webhooks=WebhookPolicy(backoff=timedelta(seconds=settings.webhook_backoff_seconds),
+                                       max_backoff=timedelta(seconds=settings.webhook_max_backoff_seconds),
+                                       retry_for=timedelta(hours=settings.webhook_retry_hours),
+                                       timeout=settings.webhook_timeout_seconds,
+                                       lease=timedelta(seconds=settings.lease_seconds)),
+                partner_retry_window=timedelta(minutes=settings.partner_retry_minutes),
+                open311_jurisdiction=settings.open311_jurisdiction)
     if clock is not None:
         deps.clock = clock
     runner.use_clock(deps.clock)

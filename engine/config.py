@@ -32,6 +32,12 @@ class Settings:
     attachments_dir: Path | None = None  # default: <instance>/attachments
     attachment_max_bytes: int = 10 * MB
     attachments_per_case: int = 50
+    webhook_backoff_seconds: float = 30  # the first retry's wait; each next one doubles
+    webhook_max_backoff_seconds: float = 3600
+    webhook_retry_hours: float = 24  # then the delivery fails and its endpoint is paused
+    webhook_timeout_seconds: float = 5
+    partner_retry_minutes: float = 10  # the same Open311 report from one partner within it files once
+    open311_jurisdiction: str = ""  # the jurisdiction_id Open311 clients may send ("": any)
 
     def __post_init__(self):
         if not self.database_url:
@@ -56,8 +62,8 @@ class Settings:
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
         """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_
-        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS, proxies and the
-        timeline key; overrides win."""
+        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS, proxies, the
+        timeline key, webhooks and Open311; overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -74,6 +80,12 @@ class Settings:
             "https": env.get("GRIDFLOW_HTTPS", "").lower() in ("1", "true", "yes", "on"),
             "proxy_hops": int(env.get("GRIDFLOW_PROXY_HOPS", 0)),
             "timeline_key": env.get("GRIDFLOW_TIMELINE_KEY", ""),
+            "webhook_backoff_seconds": float(env.get("GRIDFLOW_WEBHOOK_BACKOFF_SECONDS", 30)),
+            "webhook_max_backoff_seconds": float(env.get("GRIDFLOW_WEBHOOK_MAX_BACKOFF_SECONDS", 3600)),
+            "webhook_retry_hours": float(env.get("GRIDFLOW_WEBHOOK_RETRY_HOURS", 24)),
+            "webhook_timeout_seconds": float(env.get("GRIDFLOW_WEBHOOK_TIMEOUT_SECONDS", 5)),
+            "partner_retry_minutes": float(env.get("GRIDFLOW_PARTNER_RETRY_MINUTES", 10)),
+            "open311_jurisdiction": env.get("GRIDFLOW_OPEN311_JURISDICTION", ""),
         }
         if env.get("GRIDFLOW_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["GRIDFLOW_ATTACHMENTS_DIR"])

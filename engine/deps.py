@@ -32,6 +32,27 @@ class NullScheduler:
     def ask_for_help(self) -> None:
         """No other worker to ask."""
 
+    def wake_webhooks(self, at=None) -> None:
+        """No worker to send webhooks: the deliveries wait in the database."""
+
+    def webhooks_taken(self) -> None:
+        """No wake-up flag to clear."""
+
+    def webhook_help(self) -> None:
+        """No other worker to ask."""
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    """How webhooks are sent: retries back off from `backoff` doubling up to `max_backoff`, for `retry_for`;
+    then the delivery fails, the endpoint is paused and the admins are told. Each request waits `timeout`."""
+
+    backoff: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(hours=1)
+    retry_for: timedelta = timedelta(hours=24)
+    timeout: float = 5.0
+    lease: timedelta = timedelta(seconds=60)
+
 
 @dataclass
 class Deps:
@@ -51,5 +72,9 @@ class Deps:
     attachment_max_bytes: int = 10 * MB
     attachments_per_case: int = 50
 
+    webhooks: WebhookPolicy = field(default_factory=lambda: WebhookPolicy())
+    partner_retry_window: timedelta = timedelta(minutes=10)  # the same Open311 report within it files once
+    open311_jurisdiction: str = ""  # the jurisdiction_id Open311 clients may name ("" : any)
+
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.scheduler)

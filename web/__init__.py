@@ -6,6 +6,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+import web.admin_integrations  # noqa: F401 - its pages go on the admin blueprint (web/admin.py)
 from api import errors as api_errors
 from api import messages
 from api.errors import STATUS

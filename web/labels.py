@@ -62,7 +62,14 @@ ATTACHMENT_KINDS = {"report": _l("Report photo"), "evidence_before": _l("Before"
                     "document": _l("Document")}
 NOTICES = {"sla_warning": _l("Time limit warning"), "sla_breached": _l("Time limit exceeded"),
            "supervision_ordered": _l("Supervision order"), "supervision_overdue": _l("Supervision order overdue"),
-           "task_assigned": _l("Task assigned to you"), "task_delegated": _l("Task delegated to you")}
+           "task_assigned": _l("Task assigned to you"), "task_delegated": _l("Task delegated to you"),
+           "webhook_paused": _l("Webhook paused")}
+WEBHOOK_EVENTS = {"case.filed": _l("Case filed"), "case.status_changed": _l("Status changed"),
+                  "task.assigned": _l("Task assigned"), "sla.warning": _l("Time limit warning"),
+                  "sla.breached": _l("Time limit exceeded"), "supervision.ordered": _l("Supervision order"),
+                  "case.closed": _l("Case closed")}
+DELIVERY_STATUSES = {"pending": _l("Waiting to be sent"), "delivered": _l("Delivered"), "failed": _l("Failed"),
+                     "active": _l("Active"), "paused": _l("Paused")}
 TYPE_HELP = {  # one line under each case type on the report page
     "dispute": _l("Quarrels between neighbours, families or over land; say if anyone is threatened."),
     "illegal_construction": _l("Building without permission, on farmland or beyond the approved plan."),
@@ -82,7 +89,7 @@ DIAGRAM_MARKS = {"done": _l("Done"), "open": _l("Open step"), "flows": _l("Path 
 GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "department_kind": DEPARTMENT_KINDS,
           "task": TASKS, "event": EVENTS, "role": ROLES, "level": LEVELS, "attachment": ATTACHMENT_KINDS,
           "notice": NOTICES, "type_help": TYPE_HELP, "unit": UNITS, "clock": CLOCK_LEVELS, "order": ORDER_STATUSES,
-          "mark": DIAGRAM_MARKS}
+          "mark": DIAGRAM_MARKS, "webhook_event": WEBHOOK_EVENTS, "delivery": DELIVERY_STATUSES}
 
 
 def label(group: str, code) -> str:

@@ -47,6 +47,12 @@ def timeline(case: dict, names: dict[str, str], catalogue, people: dict | None =
             details = [(_("Comment"), payload.get("text", ""))]
         elif kind == "attached":
             details = [(labels.label("attachment", payload.get("kind")), payload.get("filename", ""))]
+        elif kind == "filed" and payload.get("partner"):  # through Open311 with a partner key
+            partner = payload["partner"]
+            contact = " ".join(partner.get(k, "") for k in ("last_name", "first_name", "phone", "email")).strip()
+            details = [(title, text) for title, text in (
+                (_("Reported through"), partner.get("name", "")), (_("Address"), partner.get("address_string", "")),
+                (_("Photo link"), partner.get("media_url", "")), (_("Contact"), contact)) if text]
         elif kind in ("deadline_set", "deadline_moved") and payload.get("due_at"):
             details = [(_("Due"), when(datetime.fromisoformat(payload["due_at"])))]
         if event["reason"] and event["reason"] != payload.get("title") and kind not in ("completed", "task_opened"):

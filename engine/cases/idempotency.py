@@ -6,7 +6,7 @@ index (PostgreSQL) or on the write lock (SQLite) until the first filing commits,
 import hashlib
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +16,11 @@ from engine.errors import ConflictError, ValidationError
 from engine.store.model import IdempotencyKey
 
 
-def claim(session: Session, user_id: int, key: str, request, now: datetime) -> IdempotencyKey:
-    """The key's row: an earlier one (with its case) or a new one for this filing."""
+def claim(session: Session, user_id: int, key: str, request, now: datetime,
+          window: timedelta | None = None) -> IdempotencyKey:
+    """The key's row: an earlier one (with its case) or a new one for this filing.
+
+    With a `window`, a key first used longer ago than that is used afresh: the filing makes a new case."""
     if not 1 <= len(key) <= 100:
         raise ValidationError("bad Idempotency-Key", {"Idempotency-Key": ["Use 1 to 100 characters."]})
     digest = hashlib.sha256(json.dumps(asdict(request), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -29,6 +32,8 @@ def claim(session: Session, user_id: int, key: str, request, now: datetime) -> I
                 session.add(row)
         except IntegrityError:  # a concurrent retry got there first and has committed by now
             row = _existing(session, user_id, key)
+    elif window is not None and row.created_at < now - window:
+        row.request_hash, row.case_id, row.created_at = digest, None, now
     if row.request_hash != digest:
         raise ConflictError("this Idempotency-Key was used for a different filing",
                             {"Idempotency-Key": ["Already used for a different request."]})

@@ -32,7 +32,20 @@ class NewCase:
     lng: float | None = None
 
 
-def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | None = None) -> int:
+@dataclass(frozen=True)
+class Via:
+    """A filing from an outside system through a partner key (engine/cases/partners.py): the partner goes on
+    the case's timeline, the place must lie in the key's area, and a retry within `window` files once."""
+
+    partner_key_id: int
+    partner: str
+    grid_path: str
+    window: object = None  # a timedelta
+    extra: dict | None = None  # what the partner sent besides the case (contact, photo URL), kept on the timeline
+
+
+def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | None = None,
+              via: Via | None = None) -> int:
     """Report a matter: number it, start its process, open its first tasks. Returns the case id.
 
     With an idempotency key, a retry of the same filing by the same user returns the first case."""
@@ -44,10 +57,15 @@ def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | No
         actor = access.actor(session, actor_id)
         if actor.role not in access.REPORTING_ROLES:
             raise PermissionDenied(f"the role {actor.role!r} may not file cases")
-        key = idempotency.claim(session, actor.id, idempotency_key, new, now) if idempotency_key else None
+        key = idempotency.claim(session, actor.id, idempotency_key, new, now, via.window if via else None) \
+            if idempotency_key else None
         if key is not None and key.case_id is not None:
             return key.case_id
         place = _place(deps, session, actor, new)
+        if via is not None and not grids.within(place.path, via.grid_path):
+            field = "location" if new.lat is not None else "grid_code"
+            raise ValidationError("the place is outside the partner's area",
+                                  {field: [f"Grid {place.code} is outside the area of this key."]})
         version = versions.current(session, deps.specs, case_type, now)
         spec = deps.specs.by_hash(version.content_hash, case_type.process_id, case_type.read_files)
         workflow, step = runner.start(spec, {"severity": new.severity, "case_type": case_type.code,
@@ -67,7 +85,8 @@ def file_case(deps: Deps, actor_id: int, new: NewCase, idempotency_key: str | No
             key.case_id = case.id
         timeline.append(session, case.id, now, actor, "filed", payload={
             "type": case.type, "title": case.title, "severity": case.severity, "grid": place.code,
-            "number": case.number, "process_version": version.content_hash[:12]})
+            "number": case.number, "process_version": version.content_hash[:12],
+            **({"partner": {"id": via.partner_key_id, "name": via.partner, **(via.extra or {})}} if via else {})})
         uow.schedule_after_commit(deps.scheduler, project(Run(deps, uow, case, spec, now, actor), step, filing=True))
         uow.commit()
         return case.id

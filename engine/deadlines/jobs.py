@@ -8,13 +8,14 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from engine.deadlines import firing
+from engine.deadlines import delivery, firing
 from engine.deps import Deps
 
 _deps: Deps | None = None
 WAIT_IN_JOB = 2.0  # seconds: a job woken this little before a due time waits instead of re-queueing
 BATCH = 20  # deadlines leased at a time
 SLICE = 30.0  # seconds one job drains a backlog before a fresh job takes over
+HOOK_BATCH = 50  # webhook deliveries leased and sent (in parallel) at a time
 
 
 def configure(deps: Deps) -> None:
@@ -67,9 +68,39 @@ def _drain(first: bool = False) -> tuple[Counter, bool]:
     return results, True
 
 
+def deliver_webhooks() -> dict:
+    """Send due webhook deliveries until none is left (retries due within WAIT_IN_JOB are waited for here)."""
+    _deps.scheduler.webhooks_taken()
+    results: Counter = Counter()
+    began = time.monotonic()
+    while True:
+        sent, delivered = delivery.deliver_batch(_deps, HOOK_BATCH)
+        if sent:
+            if sent == HOOK_BATCH and not results:
+                _deps.scheduler.webhook_help()
+            results["sent"] += sent
+            results["delivered"] += delivered
+            if time.monotonic() - began > SLICE:
+                _deps.scheduler.wake_webhooks()
+                return dict(results)
+            continue
+        due = delivery.next_due(_deps)
+        wait = (due - _deps.clock.now()).total_seconds() if due is not None else None
+        if wait is None:
+            return dict(results)
+        if wait > WAIT_IN_JOB:
+            _deps.scheduler.wake_webhooks(due)
+            return dict(results)
+        time.sleep(max(wait, 0) + 0.01)
+
+
 def sweep() -> int:
-    """Wake a worker for due deadlines no one holds (lost alarms, Redis restarts, downtime, dead workers)."""
+    """Wake a worker for due deadlines and webhook deliveries no one holds (lost alarms, Redis restarts,
+    downtime, dead workers)."""
     due = firing.due_deadlines(_deps, limit=1)
     if due:
         _deps.scheduler.fire_now(_deps.clock.now() - timedelta(seconds=1))
-    return len(due)
+    hook = delivery.next_due(_deps)
+    if hook is not None and hook <= _deps.clock.now():
+        _deps.scheduler.wake_webhooks()
+    return len(due) + (hook is not None)

@@ -11,6 +11,8 @@ log = logging.getLogger(__name__)
 
 FIRE_DUE = "engine.deadlines.jobs.fire_due"
 DRAIN = "engine.deadlines.jobs.drain"
+DELIVER = "engine.deadlines.jobs.deliver_webhooks"
+WAKE_TTL_MS = 2000  # a wake-up flag lives this long at most, should its job be lost
 KEEP = {"result_ttl": 60, "failure_ttl": 86400, "job_timeout": 600}  # jobs hand on a backlog after 30 s
 
 
@@ -51,6 +53,34 @@ class RQScheduler:
         """A backlog: one drain job for every other worker listening on this queue."""
         for _ in range(max(Worker.count(queue=self.queue) - 1, 0)):
             self.queue.enqueue(DRAIN, **KEEP)
+
+
+    def wake_webhooks(self, at: datetime | None = None) -> None:
+        """Wake a worker to send webhooks: now (one job however many commits ask while it waits) or at `at`.
+
+        A flag in Redis says a job is queued; the job clears it before it looks, so a commit after that
+        queues another job. Redis down: the deliveries wait in the database for the worker's sweep."""
+        try:
+            if at is not None:
+                second = int(at.timestamp()) + 1
+                self.queue.enqueue_at(datetime.fromtimestamp(second, UTC), DELIVER,
+                                      job_id=f"hooks-{self.job_id(second)}", **KEEP)
+            elif self.queue.connection.set(self.webhook_flag, 1, nx=True, px=WAKE_TTL_MS):
+                self.queue.enqueue(DELIVER, **KEEP)
+        except redis.RedisError:
+            log.warning("Redis unreachable: webhook deliveries left for the sweep")
+
+    @property
+    def webhook_flag(self) -> str:
+        return f"gridflow:hooks-queued:{self.queue.name}"
+
+    def webhooks_taken(self) -> None:
+        """A delivery job has started looking: the next commit must queue a job of its own."""
+        self.queue.connection.delete(self.webhook_flag)
+
+    def webhook_help(self) -> None:
+        """A backlog of deliveries: one more job for another worker."""
+        self.queue.enqueue(DELIVER, **KEEP)
 
 
 def connect(url: str) -> redis.Redis:

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from engine.store import timeline
+from engine.store import outbox, timeline
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -88,10 +88,13 @@ def _let_go_in_forked_children(engine: Engine) -> None:
 
 def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py) and
-    writes a transaction's timeline events when it commits."""
+    writes a transaction's timeline events and its webhook outbox (engine/store/outbox.py) when it commits."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
-    event.listen(sessions, "before_commit", timeline.write_pending)
+    event.listen(sessions, "before_commit", timeline.write_pending)  # first: the outbox looks at what it adds
+    event.listen(sessions, "before_flush", outbox.collect)
+    event.listen(sessions, "before_commit", outbox.write)
     event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
+    event.listen(sessions, "after_transaction_end", outbox.forget)
     return sessions
 
 

@@ -354,3 +354,72 @@ class Attachment(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class PartnerKey(Base):
+    """An outside system's key for Open311 intake: stored as sha256, filing as one user into one grid area."""
+
+    __tablename__ = "partner_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(100))  # e.g. "12345 热线"
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # its reports are filed as this user
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))  # the area it may report into (a subtree)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class WebhookEndpoint(Base):
+    """Where case events are sent, signed with the endpoint's secret."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))  # the HMAC key: needed in clear to sign
+    events: Mapped[list] = mapped_column(JSON)  # event types, e.g. ["case.filed", "case.closed"]
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))  # only cases in this subtree
+    status: Mapped[str] = mapped_column(String(20))  # active, paused
+    paused_at: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    """The outbox: a case event to send, written in the transaction of the change that caused it."""
+
+    __tablename__ = "webhook_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict]
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: pending until the endpoint answers 2xx, retried with backoff."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next", "status", "next_at"),
+        Index("ix_webhook_deliveries_line", "endpoint_id", "case_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_events.id"), index=True)
+    case_id: Mapped[int] = mapped_column(Integer)  # the event's case: deliveries to an endpoint keep its order
+    status: Mapped[str] = mapped_column(String(20))  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_at: Mapped[datetime]
+    leased_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_at: Mapped[datetime | None]
+    response_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+
+    event: Mapped[WebhookEvent] = relationship()

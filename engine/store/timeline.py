@@ -66,6 +66,16 @@ def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, ta
     return event
 
 
+def pending(session: Session) -> list[TimelineEvent]:
+    """The events appended in this transaction and not written yet."""
+    return list(session.info.get(PENDING, ()))
+
+
+def head_seq(session: Session, case: Case) -> int:
+    """The seq of the case's last event, counting those not written yet."""
+    return session.info.get(HEADS, {}).get(case.id, (case.timeline_seq or 0, None))[0]
+
+
 def write_pending(session: Session) -> None:
     """Before a commit: add the transaction's events and move each case's head to its last one."""
     events, heads = session.info.pop(PENDING, []), session.info.pop(HEADS, {})

@@ -5,6 +5,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConflictError
+from engine.store import outbox
 
 log = logging.getLogger(__name__)
 
@@ -13,8 +14,9 @@ class UnitOfWork:
     """A session that rolls back unless committed, and runs side effects only after a commit (or, to record
     a failure, after a rollback)."""
 
-    def __init__(self, sessions: sessionmaker):
+    def __init__(self, sessions: sessionmaker, webhooks=None):
         self._sessions = sessions
+        self._webhooks = webhooks  # woken after a commit that wrote webhook deliveries (engine/store/outbox.py)
 
     def __enter__(self):
         self.session = self._sessions()
@@ -50,6 +52,9 @@ class UnitOfWork:
         except StaleDataError as exc:
             raise ConflictError("the case was changed by someone else at the same time; try again") from exc
         actions, self._after_commit, self._after_rollback = self._after_commit, [], []
+        wake = getattr(self._webhooks, "wake_webhooks", None)
+        if self.session.info.pop(outbox.WRITTEN, False) and wake is not None:
+            actions.append(wake)
         for action in actions:
             try:
                 action()

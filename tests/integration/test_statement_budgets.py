@@ -19,10 +19,11 @@ from tests.helpers import open_task, user_id
 from workflows import CATALOGUE
 
 BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
-    "file a dispute": 27,  # 27 / 17
+    # a use case whose change is a webhook event reads the endpoints once (engine/store/outbox.py): +1
+    "file a dispute": 28,  # 28 / 18
     "claim a task": 11,  # 11 / 10
-    "register it": 30,  # 30 / 25
-    "a breach escalates it": 43,  # 43 / 33
+    "register it": 31,  # 31 / 26
+    "a breach escalates it": 44,  # 44 / 34
     "a leader's inbox": 4,  # 4 / 3
 }
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
