@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from engine.campaigns import services as campaigns
 from engine.deadlines import firing
 from engine.deps import Deps
 
@@ -73,3 +74,8 @@ def sweep() -> int:
     if due:
         _deps.scheduler.fire_now(_deps.clock.now() - timedelta(seconds=1))
     return len(due)
+
+
+def next_rounds() -> int:
+    """Launch the next round of recurring campaigns whose time has come (the worker's sweep calls it)."""
+    return len(campaigns.launch_due_rounds(_deps))
