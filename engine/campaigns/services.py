@@ -97,8 +97,14 @@ class _Due(NamedTuple):
 
 def launch(deps: Deps, actor_id: int, new: NewCampaign, previous: Campaign | None = None) -> int:
     """Send a campaign to every target grid: one assignment each, with its deadlines. Returns the campaign id."""
-    form = forms.check(new.form)
-    _check_basics(new)
+    problems: dict = {}
+    for check in (lambda: _check_basics(new), lambda: forms.check(new.form)):  # every field's problem at once
+        try:
+            form = check()
+        except ValidationError as exc:
+            problems.update(exc.errors)
+    if problems:
+        raise ValidationError("the campaign is not valid", problems)
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
         actor = access.actor(session, actor_id)
