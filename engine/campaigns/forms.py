@@ -3,7 +3,7 @@ photos. Stored with the campaign as plain dicts; checked here when launched and 
 from engine.errors import ValidationError
 from engine.process.catalogue import FormField, clean_form
 
-KINDS = ("bool", "text", "int", "count", "choice", "multichoice", "photo")
+KINDS = ("text", "count", "int", "bool", "choice", "multichoice", "photo")
 NUMERIC = ("int", "count")  # summed up the tree in the progress roll-up
 MAX_FIELDS = 30
 MAX_PHOTOS = 9
