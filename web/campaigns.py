@@ -69,8 +69,14 @@ def assignment(assignment_id):
                                                         request.form["finding_title"].strip(),
                                                         request.form.get("finding_description", ""),
                                                         request.form.get("finding_severity") or "medium"))
-                services.submit(deps, user.id, assignment_id, values, photos, findings)
+                try:
+                    services.submit(deps, user.id, assignment_id, values, photos, findings)
+                except ConflictError:
+                    if not _sent_already(deps, user, assignment_id):
+                        raise
                 flash(_("Submitted."))
+                if forms.wants_json():  # the offline queue, sending now or later
+                    return jsonify(url=url_for("campaign_pages.mine"), number=""), 201
                 return redirect(url_for("campaign_pages.mine"))
             if action in ("approve", "return"):
                 services.review(deps, user.id, assignment_id, action == "approve", request.form.get("reason", ""))
@@ -83,8 +89,12 @@ def assignment(assignment_id):
         except ValidationError as exc:
             errors, status = _errors(exc), 422
             values = request.form
+            if forms.wants_json():
+                return jsonify(message=messages.message(exc), errors=errors), status
         except (ConflictError, PermissionDenied) as exc:
             errors, status = {"_": [messages.message(exc)]}, 409
+            if forms.wants_json():
+                return jsonify(message=messages.message(exc), errors={}), status
         except NotFoundError:
             abort(404)
     try:
@@ -93,6 +103,13 @@ def assignment(assignment_id):
         abort(404)
     return render_template("assignment.html", a=detail, errors=errors, values=values or {},
                            catalogue=deps.catalogue, nav="assignments"), status
+
+
+def _sent_already(deps, user, assignment_id) -> bool:
+    """A resend from the offline queue whose first send did reach the server: the user's submission is there."""
+    detail = reads.get_assignment(deps, user, assignment_id)
+    return bool(detail["submissions"]) and detail["submissions"][-1]["submitted_by_id"] == user.id \
+        and detail["step"] != "submit_assignment" and detail["status"] != "cancelled"
 
 
 # ---------------------------------------------------------------- the desk

@@ -36,9 +36,14 @@ def test_launch_submit_review_progress_and_export(browser_as):
     missing = worker.post(f"/assignments/{assignment_id}", data={"csrf_token": worker.csrf, "action": "submit",
                                                                  "f1": "3"})
     assert missing.status_code == 422 and 'id="f2-error"' in missing.get_data(as_text=True)
-    sent = worker.post(f"/assignments/{assignment_id}", content_type="multipart/form-data", data={
-        "csrf_token": worker.csrf, "action": "submit", "f1": "3", "photos": (io.BytesIO(PNG), "a.png")})
-    assert sent.status_code == 302, sent.get_data(as_text=True)
+    queued = {"csrf_token": worker.csrf, "action": "submit", "f1": "3", "idempotency_key": "k1", "title": "x"}
+    sent = worker.post(f"/assignments/{assignment_id}", content_type="multipart/form-data", headers={
+        "Accept": "application/json"}, data={**queued, "photos": (io.BytesIO(PNG), "a.png")})
+    assert sent.status_code == 201, sent.get_data(as_text=True)  # the offline queue's way of sending
+    again = worker.post(f"/assignments/{assignment_id}", content_type="multipart/form-data", headers={
+        "Accept": "application/json"}, data={**queued, "photos": (io.BytesIO(PNG), "a.png")})
+    assert again.status_code == 201  # a resend whose first send got through submits nothing more
+    assert len(worker.get(f"/api/v1/campaign-assignments/{assignment_id}").json["submissions"]) == 1
 
     review = leader.get(f"/assignments/{assignment_id}").get_data(as_text=True)
     assert 'value="approve"' in review
