@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.campaigns import services as campaigns
+from engine.cases import notices
 from engine.deadlines import firing
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.imports import demo, nanan
@@ -156,6 +157,8 @@ def test_epidemic_screening_in_luncang(nanan_deps, clock):
             assert s.get(Assignment, link.assignment_id).grid_id == case.grid_id
             kinds = s.scalars(select(TimelineEvent.kind).where(TimelineEvent.case_id == case.id)).all()
             assert "campaign_finding" in kinds
+    listed = notices.list_notifications(deps, _user(deps, "village"))
+    assert sum(n["kind"] == "campaign_overdue" and n["assignment_id"] in silent for n in listed) == 8
     detail = reads.get_campaign(deps, _user(deps, "supervisor"), campaign_id)
     assert len(detail["findings"]) == 3 and detail["expected"] == 238 and detail["submitted"] == 230
     assert detail["overdue"] == 8 and detail["accepted"] == 230 and detail["on_time"] == 230

@@ -6,6 +6,10 @@ import io
 import re
 
 from openpyxl import load_workbook
+from sqlalchemy import select
+
+from engine.deadlines import firing
+from engine.store.model import Assignment
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -18,7 +22,7 @@ def _launch(sup):
         "root_grid_code": "350583106201", "target_level": "4", "working_days": "3", "recurrence": ""})
 
 
-def test_launch_submit_review_progress_and_export(browser_as):
+def test_launch_submit_review_progress_and_export(browser_as, app, clock):
     sup, worker, leader = browser_as("supervisor"), browser_as("worker"), browser_as("leader")
     bad = sup.post("/campaigns/new", data={"csrf_token": sup.csrf, "title": "", "working_days": "0",
                                            "root_grid_code": "350583106201", "target_level": "4"})
@@ -62,8 +66,27 @@ def test_launch_submit_review_progress_and_export(browser_as):
     book = load_workbook(io.BytesIO(sup.get(f"/campaigns/{campaign_id}/submissions.xlsx").data))
     assert book.active.max_row == 2
 
+    # past the due time the village leader hears of the grids still silent, linked to their assignments
+    deps = app.extensions["gridflow"]
+    second = _other_assignment(deps, assignment_id)
+    clock.advance(days=7)
+    while taken := firing.lease_due(deps, 50):
+        firing.fire_deadlines(deps, taken)
+    notices = browser_as("village").get("/notices").get_data(as_text=True)
+    assert f'href="{second}"' in notices and "任务逾期未报" in notices
+
     other = browser_as("shuitou_supervisor")
     assert other.get(f"/campaigns/{campaign_id}").status_code == 404
     assert other.get(f"/campaigns/{campaign_id}/submissions.csv").status_code == 404
     assert browser_as("shuitou_worker").get(f"/assignments/{assignment_id}").status_code == 404
     assert worker.get("/campaigns").status_code == 404  # the desk's pages are not the field app's
+
+
+def _other_assignment(deps, taken: int) -> str:
+    """The path of another assignment of the same campaign under the leader's grid, still open."""
+    with deps.uow() as uow:
+        first = uow.session.get(Assignment, taken)
+        other = uow.session.scalar(select(Assignment.id).where(
+            Assignment.campaign_id == first.campaign_id, Assignment.id != taken,
+            Assignment.path.startswith(first.path.rsplit("/", 2)[0] + "/")).order_by(Assignment.id).limit(1))
+    return f"/assignments/{other}"
