@@ -50,22 +50,27 @@ def fire(session: Session, assignment: Assignment, deadline: Deadline, now: date
 
 def level_above(session: Session, grid: Grid) -> Grid | None:
     """Who answers for a grid that is late: the village for a grid inside it (unit or level-2 grid), the town for
-    a village, the city for a town."""
-    if grid.level >= 3:
-        return grids.ancestor_at(session, grid, 2)
-    if grid.parent_id is None:
-        return None
-    return _grid(session, grid.parent_id)
+    a village, the city for a town. Known once per transaction (a batch of firings meets the same villages)."""
+    known = session.info.setdefault("campaign_above", {})
+    if grid.id not in known:
+        if grid.level >= 3:
+            known[grid.id] = grids.ancestor_at(session, grid, 2)
+        else:
+            known[grid.id] = _grid(session, grid.parent_id) if grid.parent_id is not None else None
+    return known[grid.id]
 
 
 def _leaders_at(session: Session, grid: Grid | None) -> set[int]:
-    """The grid's leader and its grid leaders; for a town or the city, its supervisors."""
+    """The grid's leader and its grid leaders; for a town or the city, its supervisors (once per transaction)."""
     if grid is None:
         return set()
-    roles = ("grid_leader",) if grid.level >= 2 else ("supervisor",)
-    people = set(session.scalars(select(User.id).where(User.grid_id == grid.id, User.role.in_(roles),
-                                                       User.active.is_(True))))
-    return people | ({grid.leader_id} if grid.leader_id else set())
+    known = session.info.setdefault("campaign_leaders", {})
+    if grid.id not in known:
+        roles = ("grid_leader",) if grid.level >= 2 else ("supervisor",)
+        people = set(session.scalars(select(User.id).where(User.grid_id == grid.id, User.role.in_(roles),
+                                                           User.active.is_(True))))
+        known[grid.id] = people | ({grid.leader_id} if grid.leader_id else set())
+    return set(known[grid.id])
 
 
 def _doers(session: Session, grid: Grid) -> set[int]:

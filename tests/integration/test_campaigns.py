@@ -213,6 +213,16 @@ def test_launch_rules_cancel_and_next_round(nanan_deps, clock):
     with pytest.raises(ValidationError):
         _launch(deps, working_days=0)
 
+    # a department launches within its jurisdiction: the town's health centre to every village of Luncang
+    health = user_id(deps, "350583106_health")
+    screening = campaigns.launch(deps, health, campaigns.NewCampaign("村级疫情防控排查", FORM, 2, target_level=2))
+    with deps.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Assignment).where(
+            Assignment.campaign_id == screening)) == 14
+    assert [c["id"] for c in reads.list_campaigns(deps, _user(deps, "350583106_health"))] == [screening]
+    with pytest.raises(ValidationError):  # outside its jurisdiction
+        campaigns.launch(deps, health, campaigns.NewCampaign("x", FORM, 2, root_grid_code=nanan.SHUITOU))
+
     chosen = ("350583106201-06-01", "350583106201-06-02")
     campaign_id = _launch(deps, title="出租房屋摸排", target_level=None, grid_codes=chosen, recurrence="weekly")
     [mine] = reads.my_assignments(deps, _user(deps, "worker"))
