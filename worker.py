@@ -39,6 +39,10 @@ def sweep_forever(interval: float, stop: threading.Event) -> None:
             jobs.sweep()
         except Exception:  # the next sweep tries again; a sweep must never kill the worker
             log.exception("deadline sweep failed")
+        try:
+            jobs.next_rounds()
+        except Exception:  # a campaign's next round waits for the next sweep
+            log.exception("launching campaign rounds failed")
 
 
 def main() -> None:

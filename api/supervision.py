@@ -39,8 +39,9 @@ class NoticeQuery(Input):
 
 class NoticeOut(Schema):
     id = fields.Integer()
-    case_id = fields.Integer()
-    case_number = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    assignment_id = fields.Integer(allow_none=True, metadata={"description": "a campaign assignment's notice"})
     kind = fields.String()
     message = fields.String()
     created_at = LocalDateTime()

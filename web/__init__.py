@@ -16,6 +16,7 @@ from engine.store.filetypes import IMAGES
 from web import (
     admin_process,
     auth,
+    campaigns,
     cases,
     catalogue,
     dossier,
@@ -34,7 +35,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
 BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp, gridmap.bp, search.bp, supervision.bp, dossier.bp,
-              catalogue.bp, admin_process.bp)  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
+              catalogue.bp, admin_process.bp,  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
+              campaigns.bp)
 
 assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 

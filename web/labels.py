@@ -37,7 +37,8 @@ TASKS = {
     "verify_on_site": _l("Verify on site"), "follow_up": _l("Follow-up visit"), "inspect_site": _l("Inspect the site"),
     "issue_stop_work_order": _l("Issue stop-work order"), "impose_penalty": _l("Impose penalty"),
     "triage": _l("Triage"), "cdc_response": _l("CDC response"),
-}
+    "accept_assignment": _l("Take on the assignment"), "submit_assignment": _l("Fill in and submit"),
+    "review_submission": _l("Review the submission")}
 EVENTS = {
     "filed": _l("reported the matter"), "task_opened": _l("task opened"), "claimed": _l("claimed"),
     "released": _l("released"), "completed": _l("completed"), "closed": _l("case closed"),
@@ -54,7 +55,7 @@ EVENTS = {
     "resumed": _l("resumed"), "returned": _l("returned"), "reworked": _l("sent back for rework"),
     "sla_escalated": _l("escalated on time limit"), "suspended": _l("suspended"),
     "suspension_denied": _l("suspension refused"), "unfounded": _l("found unfounded"),
-}
+    "campaign_finding": _l("found during a campaign")}
 ROLES = {"grid_worker": _l("Grid worker"), "grid_leader": _l("Grid leader"), "liaison": _l("Liaison"),
          "supervisor": _l("Supervisor"), "admin": _l("Administrator")}
 LEVELS = {0: _l("City"), 1: _l("Town"), 2: _l("Village"), 3: _l("Level-2 grid"), 4: _l("Unit grid")}
@@ -63,7 +64,8 @@ ATTACHMENT_KINDS = {"report": _l("Report photo"), "evidence_before": _l("Before"
 NOTICES = {"sla_warning": _l("Time limit warning"), "sla_breached": _l("Time limit exceeded"),
            "supervision_ordered": _l("Supervision order"), "supervision_overdue": _l("Supervision order overdue"),
            "task_assigned": _l("Task assigned to you"), "task_delegated": _l("Task delegated to you"),
-           "webhook_paused": _l("Webhook paused")}
+           "webhook_paused": _l("Webhook paused"), "campaign_reminder": _l("Assignment reminder"),
+           "campaign_overdue": _l("Assignment overdue")}
 WEBHOOK_EVENTS = {"case.filed": _l("Case filed"), "case.status_changed": _l("Status changed"),
                   "task.assigned": _l("Task assigned"), "sla.warning": _l("Time limit warning"),
                   "sla.breached": _l("Time limit exceeded"), "supervision.ordered": _l("Supervision order"),
@@ -86,10 +88,25 @@ CLOCK_LEVELS = {"ok": _l("On time"), "warning": _l("Due soon"), "breached": _l("
 ORDER_STATUSES = {"open": _l("Awaiting answer"), "answered": _l("Answered")}
 DIAGRAM_MARKS = {"done": _l("Done"), "open": _l("Open step"), "flows": _l("Path taken"), "warning": _l("Due soon"),
                  "breached": _l("Overdue"), "interrupted": _l("Interrupted")}
+ASSIGNMENT_STATUSES = {"issued": _l("Issued, not taken on"), "accepted": _l("Taken on"),
+                       "submitted": _l("Waiting for review"), "returned": _l("Sent back"), "approved": _l("Accepted"),
+                       "cancelled": _l("Cancelled")}
+CAMPAIGN_STATUSES = {"open": _l("Running"), "cancelled": _l("Cancelled"), "finished": _l("Finished")}
+FIELD_KINDS = {"text": _l("Text"), "count": _l("Count"), "int": _l("Whole number"), "bool": _l("Yes or no"),
+               "choice": _l("One choice"), "multichoice": _l("Several choices"), "photo": _l("Photos")}
+RECURRENCES = {"weekly": _l("Every week"), "monthly": _l("Every month")}
+PROGRESS = {"accepted": _l("All accepted"), "submitted": _l("All submitted"), "partial": _l("Partly submitted"),
+            "overdue": _l("Late, not submitted"), "open": _l("Nothing submitted yet")}
+CAMPAIGN_EVENTS = {"launched": _l("launched"), "cancelled": _l("cancelled"), "next_round": _l("next round launched"),
+                   "accepted": _l("taken on"), "submitted": _l("submitted"), "returned": _l("sent back"),
+                   "approved": _l("accepted"), "reminder": _l("reminder"), "overdue": _l("overdue"),
+                   "finding": _l("matter found")}
 GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "department_kind": DEPARTMENT_KINDS,
           "task": TASKS, "event": EVENTS, "role": ROLES, "level": LEVELS, "attachment": ATTACHMENT_KINDS,
           "notice": NOTICES, "type_help": TYPE_HELP, "unit": UNITS, "clock": CLOCK_LEVELS, "order": ORDER_STATUSES,
-          "mark": DIAGRAM_MARKS, "webhook_event": WEBHOOK_EVENTS, "delivery": DELIVERY_STATUSES}
+          "mark": DIAGRAM_MARKS, "webhook_event": WEBHOOK_EVENTS, "delivery": DELIVERY_STATUSES,
+          "assignment": ASSIGNMENT_STATUSES, "campaign": CAMPAIGN_STATUSES, "field_kind": FIELD_KINDS,
+          "recurrence": RECURRENCES, "progress": PROGRESS, "campaign_event": CAMPAIGN_EVENTS}
 
 
 def label(group: str, code) -> str:

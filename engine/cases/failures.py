@@ -38,7 +38,7 @@ def record_deadline_failure(deps: Deps, deadline_id: int, error: Exception) -> N
     with deps.uow() as uow:
         found = uow.session.execute(select(Deadline.case_id, Deadline.kind, Deadline.name)
                                     .where(Deadline.id == deadline_id)).first()
-    if found is not None:
+    if found is not None and found.case_id is not None:  # an assignment's deadline has no case
         record(deps, found.case_id, None, f"firing the {found.kind} deadline {found.name}", error.message)
 
 

@@ -20,13 +20,14 @@ def notify(session: Session, case: Case, kind: str, message: str, now: datetime)
 
 
 def list_notifications(deps: Deps, user: User, unread_only: bool = False) -> list[dict]:
-    """The user's notices, newest first."""
+    """The user's notices, newest first: a case's, or a campaign assignment's (reminders, overdue)."""
     with deps.uow() as uow:
-        query = (select(Notification, Case.number).join(Case, Case.id == Notification.case_id)
+        query = (select(Notification, Case.number).outerjoin(Case, Case.id == Notification.case_id)
                  .where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(200))
         if unread_only:
             query = query.where(Notification.read_at.is_(None))
-        return [{"id": n.id, "case_id": n.case_id, "case_number": number, "kind": n.kind, "message": n.message,
+        return [{"id": n.id, "case_id": n.case_id, "case_number": number, "assignment_id": n.assignment_id,
+                 "kind": n.kind, "message": n.message,
                  "created_at": n.created_at, "read_at": n.read_at} for n, number in uow.session.execute(query)]
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
+from engine.campaigns import alarms as campaign_alarms
 from engine.cases import failures
 from engine.cases.projection import Run, project
 from engine.deadlines import alarms
@@ -21,7 +22,7 @@ from engine.deps import Deps
 from engine.errors import ConflictError
 from engine.process import runner, versions
 from engine.sla import clocks, keys
-from engine.store.model import Case, Deadline
+from engine.store.model import Assignment, Case, Deadline
 
 log = logging.getLogger(__name__)
 NOTICES = ("warning", "supervision")  # deadlines that only tell people: the process is not touched
@@ -31,11 +32,18 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
     """Act on a due deadline once. Returns fired, early or done."""
     with deps.uow() as uow:
         session = uow.session
-        case_id = session.scalar(select(Deadline.case_id).where(Deadline.id == deadline_id))
-        if case_id is None:
+        owner = session.execute(select(Deadline.case_id, Deadline.assignment_id)
+                                .where(Deadline.id == deadline_id)).first()
+        if owner is None:
             return "done"
-        case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
-        result = _fire(deps, uow, case, session.get(Deadline, deadline_id), deps.clock.now())
+        if owner.case_id is None:  # a campaign assignment's reminder or overdue
+            assignment = session.scalar(select(Assignment).where(Assignment.id == owner.assignment_id)
+                                        .with_for_update())
+            result = campaign_alarms.fire(session, assignment, session.get(Deadline, deadline_id),
+                                          deps.clock.now(), clocks.calendar(session, deps))
+        else:
+            case = session.scalar(select(Case).where(Case.id == owner.case_id).with_for_update(of=Case))
+            result = _fire(deps, uow, case, session.get(Deadline, deadline_id), deps.clock.now())
         uow.commit()
         return result
 
@@ -45,12 +53,22 @@ def fire_deadlines(deps: Deps, deadline_ids: list[int]) -> Counter:
     try:
         with deps.uow() as uow:
             session, now = uow.session, deps.clock.now()
+            owners = session.execute(select(Deadline.case_id, Deadline.assignment_id)
+                                     .where(Deadline.id.in_(deadline_ids))).all()
+            case_ids = sorted({o.case_id for o in owners if o.case_id is not None})
+            assignment_ids = sorted({o.assignment_id for o in owners if o.case_id is None})
             cases = {c.id: c for c in session.scalars(
-                select(Case).where(Case.id.in_(select(Deadline.case_id).where(Deadline.id.in_(deadline_ids))))
-                .order_by(Case.id).with_for_update(of=Case))}
+                select(Case).where(Case.id.in_(case_ids)).order_by(Case.id).with_for_update(of=Case))} \
+                if case_ids else {}
+            assignments = {a.id: a for a in session.scalars(
+                select(Assignment).where(Assignment.id.in_(assignment_ids)).order_by(Assignment.id)
+                .with_for_update())} if assignment_ids else {}
             deadlines = session.scalars(select(Deadline).where(Deadline.id.in_(deadline_ids))
                                         .order_by(Deadline.due_at, Deadline.id)).all()
-            results = Counter(_fire(deps, uow, cases[d.case_id], d, now) for d in deadlines)
+            cal = clocks.calendar(session, deps) if assignments else None
+            results = Counter(_fire(deps, uow, cases[d.case_id], d, now) if d.case_id is not None
+                              else campaign_alarms.fire(session, assignments[d.assignment_id], d, now, cal)
+                              for d in deadlines)
             uow.commit()
             return results
     except Exception:  # noqa: BLE001 - find the one that fails; it keeps its lease, the sweep retries it later

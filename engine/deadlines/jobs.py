@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from engine.campaigns import services as campaigns
 from engine.deadlines import delivery, firing
 from engine.deps import Deps
 
@@ -104,3 +105,8 @@ def sweep() -> int:
     if hook is not None and hook <= _deps.clock.now():
         _deps.scheduler.wake_webhooks()
     return len(due) + (hook is not None)
+
+
+def next_rounds() -> int:
+    """Launch the next round of recurring campaigns whose time has come (the worker's sweep calls it)."""
+    return len(campaigns.launch_due_rounds(_deps))

@@ -230,17 +230,20 @@ class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
         UniqueConstraint("case_id", "key"),
+        UniqueConstraint("assignment_id", "key", name="uq_deadlines_assignment_id_key"),
         Index("ix_deadlines_due_pending", "due_at", sqlite_where=text(PENDING),
               postgresql_where=text(PENDING)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # a case's, or else
+    assignment_id: Mapped[int | None] = mapped_column(  # a campaign assignment's (engine/campaigns/alarms.py)
+        ForeignKey("campaign_assignments.id", name="fk_deadlines_assignment_id_campaign_assignments"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
     clock_id: Mapped[int | None] = mapped_column(
         ForeignKey("sla_clocks.id", name="fk_deadlines_clock_id_sla_clocks"), index=True)
     fraction: Mapped[float | None] = mapped_column(Float)  # of the clock's limit, for warnings and breaches
     key: Mapped[str] = mapped_column(String(120))  # stable within a case, e.g. "timer:<task uuid>"
-    kind: Mapped[str] = mapped_column(String(20))  # timer, warning, breach, supervision
+    kind: Mapped[str] = mapped_column(String(20))  # timer, warning, breach, supervision; reminder, overdue
     name: Mapped[str] = mapped_column(String(80))
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
@@ -305,7 +308,9 @@ class Notification(Base):
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # a case's notice, or else
+    assignment_id: Mapped[int | None] = mapped_column(  # a campaign assignment's
+        ForeignKey("campaign_assignments.id", name="fk_notifications_assignment_id_campaign_assignments"))
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -423,3 +428,101 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None]
 
     event: Mapped[WebhookEvent] = relationship()
+
+
+class Campaign(Base):
+    """A top-down task (摸排, 排查, 筛查) sent to every grid of a level under a subtree, or to chosen grids."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    form: Mapped[list] = mapped_column(JSON)  # [{name, kind, title_zh, title_en, required, choices, ...}]
+    root_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)  # whose subtree it covers
+    target_level: Mapped[int | None]  # every grid of this level under the root; None: the chosen grids
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))  # a department's campaign
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    working_days: Mapped[int]
+    due_at: Mapped[datetime]
+    recurrence: Mapped[str | None] = mapped_column(String(20))  # weekly, monthly
+    round: Mapped[int] = mapped_column(default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))  # the round before
+    next_round_at: Mapped[datetime | None]  # when the worker launches the next round
+    status: Mapped[str] = mapped_column(String(20))  # open, cancelled, finished
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+
+
+class Assignment(Base):
+    """A campaign's work for one grid, run through its own small workflow (bpmn/campaign/)."""
+
+    __tablename__ = "campaign_assignments"
+    __table_args__ = (UniqueConstraint("campaign_id", "grid_id"),
+                      Index("ix_campaign_assignments_grid_status", "grid_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    path: Mapped[str] = mapped_column(String(400))  # the grid's path, for roll-ups by level
+    status: Mapped[str] = mapped_column(String(20))  # issued, accepted, submitted, returned, approved, cancelled
+    step: Mapped[str | None] = mapped_column(String(80))  # the workflow's open task: accept, submit, review
+    step_id: Mapped[str | None] = mapped_column(String(36))  # its uuid
+    state: Mapped[str] = mapped_column(CompressedText)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None]  # the latest submission
+    first_submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]  # when its deadline passed with nothing submitted
+    ended_at: Mapped[datetime | None]
+    returns: Mapped[int] = mapped_column(default=0)
+    totals: Mapped[dict | None] = mapped_column(JSON)  # the numeric fields of the latest submission
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Submission(Base):
+    """What a grid sent back for its assignment, and what the reviewer said of it."""
+
+    __tablename__ = "campaign_submissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("campaign_assignments.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime]
+    data: Mapped[dict]
+    photos: Mapped[list] = mapped_column(JSON)  # [{sha256, filename, content_type, size}]
+    review: Mapped[str] = mapped_column(String(20))  # pending, returned, approved, cancelled
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Finding(Base):
+    """A matter a submission raised, filed as a bottom-up case: the link both ways."""
+
+    __tablename__ = "campaign_findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("campaign_assignments.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("campaign_submissions.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+
+
+class CampaignEvent(Base):
+    """A campaign's timeline: launched, accepted, submitted, returned, approved, overdue, cancelled."""
+
+    __tablename__ = "campaign_events"
+    __table_args__ = (Index("ix_campaign_events_campaign_id", "campaign_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_assignments.id"))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict]

@@ -4,7 +4,8 @@
   "use strict";
   var box = document.getElementById("gridmap");
   if (!box || !window.L) { return; }
-  var COLOURS = { overdue: "#b3261e", breached: "#c26a00", open: "#0b5cad", calm: "#7b8794" };
+  var COLOURS = { overdue: "#b3261e", breached: "#c26a00", open: "#0b5cad", calm: "#7b8794",
+    accepted: "#1e7b34", submitted: "#4f9a5e", partial: "#c26a00" };  // the last three: a campaign's progress
   var map = L.map(box, { attributionControl: false, zoomSnap: 0.25 });
   map.createPane("cases").style.zIndex = 660;  // case points above the grids' labels, which sit at their centres
 
