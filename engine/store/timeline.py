@@ -54,6 +54,7 @@ def append(session: Session, case_id: int, at: datetime, actor, kind: str, *, ta
         payload=payload or {}, prev_hash=case.timeline_hash or GENESIS)
     event.hash = event_hash(key, event)
     session.add(event)
+    session.info.setdefault("timeline_new", []).append(event)  # for what reads this transaction's events
     case.timeline_seq, case.timeline_hash = seq, event.hash
     case.timeline_seal = head_seal(key, case_id, seq, event.hash)
     return event

@@ -15,10 +15,10 @@ from engine.store.model import Deadline, User
 from tests.helpers import open_task, user_id
 
 BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
-    "file a dispute": 33,  # 33 / 27
+    "file a dispute": 36,  # 36 / 30 (+3: the indicators' case state and the two rollups)
     "claim a task": 11,  # 11 / 10
-    "register it": 31,  # 31 / 27
-    "a breach escalates it": 46,  # 46 / 39
+    "register it": 35,  # 35 / 31 (+4: the case state read and written, the two rollups)
+    "a breach escalates it": 50,  # 50 / 43 (+4, as registering)
     "a leader's inbox": 4,  # 4 / 3
 }
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
