@@ -2,7 +2,7 @@
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-from api import admin, attachments, auth, cases, docs, errors, grids, schemas, supervision, tasks
+from api import admin, attachments, auth, cases, docs, errors, grids, indicators, schemas, supervision, tasks
 from api.schemas import MAX_ID
 
 
@@ -39,7 +39,8 @@ def register(app) -> Api:
     app.url_map.converters.update(id=IdConverter, default=TextConverter, string=TextConverter)
     api = GridflowApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth.blp, cases.blp, tasks.blp, attachments.blp, grids.blp, supervision.blp, admin.blp):
+    for blueprint in (auth.blp, cases.blp, tasks.blp, attachments.blp, grids.blp, supervision.blp, admin.blp,
+                      indicators.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     return api

@@ -32,6 +32,15 @@ COUNTERS = (
     "follow_ups",          # 回访数 (day of the follow-up)
     "satisfied",           # 满意数
 )
+COUNTER_NAMES = {  # Chinese, for export headers and the page's count tables
+    "reported": "上报数", "valid_reports": "有效上报数", "reg_decided": "立案审核数", "registered": "立案数",
+    "registered_on_time": "按时立案数", "supervised": "督办数", "dispatched": "派遣数",
+    "dispatched_on_time": "按时派遣数",
+    "due_to_handle": "应处置数", "handled": "处置数", "handled_on_time": "按时处置数", "returned": "退回数",
+    "extended": "延期数", "reworked": "返工数", "handle_minutes": "处置工时(分钟)", "due_to_close": "应结案数",
+    "closed": "结案数", "closed_on_time": "按期结案数", "close_minutes": "办结工时(分钟)",
+    "overdue_open": "超期未办结数", "follow_ups": "回访数", "satisfied": "满意数",
+}
 NOW_COUNTERS = ("overdue_open",)  # read over every day, whatever the period asked: a standing, not a flow
 
 
