@@ -12,13 +12,14 @@ from api.errors import STATUS
 from engine.errors import GridflowError
 from engine.process.catalogue import SEVERITIES
 from engine.store.filetypes import IMAGES
-from web import admin_process, auth, cases, catalogue, dossier, i18n, labels, notices, pwa, session, tasks
+from web import admin_process, auth, cases, catalogue, dossier, i18n, labels, notices, pwa, session, stats, tasks
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
 BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp, dossier.bp, catalogue.bp,
-              admin_process.bp)  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
+              admin_process.bp,  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
+              stats.bp)
 
 assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 
