@@ -14,7 +14,7 @@ import copy
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,16 +96,56 @@ def track(session: Session, calendar_of) -> None:
 
 def add(session: Session, deltas: dict) -> None:
     """Add {((day|department), (grid, type, worker)): {counter: change}} to both rollup tables."""
-    for table, period in TABLES:
-        rows: dict = defaultdict(lambda: defaultdict(float))
-        for (key, (grid_id, case_type, worker_id)), changes in deltas.items():
-            day, department = _decode(key)
-            when = day if period == "day" else day.replace(day=1)
-            for counter, change in changes.items():
-                rows[(when, grid_id, department, case_type, worker_id)][counter] += change
-        values = [_row(period, k, v) for k, v in rows.items()]
-        if values:
-            _upsert(session, table, period, values)
+    daily: dict = defaultdict(lambda: defaultdict(float))
+    for (key, (grid_id, case_type, worker_id)), changes in deltas.items():
+        day, department = _decode(key)
+        for counter, change in changes.items():
+            daily[(day, grid_id, department, case_type, worker_id)][counter] += change
+    if not daily:
+        return
+    if session.get_bind().dialect.name == "postgresql" and len(daily) <= 50:
+        _upsert_both(session, daily)  # the live path's few rows: both tables in one round trip
+        return
+    monthly: dict = defaultdict(lambda: defaultdict(float))
+    for (day, *dims), counts in daily.items():
+        for counter, change in counts.items():
+            monthly[(day.replace(day=1), *dims)][counter] += change
+    for table, period, rows in ((IndicatorDaily, "day", daily), (IndicatorMonthly, "month", monthly)):
+        _upsert(session, table, period, [_row(period, k, v) for k, v in rows.items()])
+
+
+def _upsert_both(session, daily: dict) -> None:
+    """PostgreSQL: the daily rows and their months in one statement (a data-modifying CTE)."""
+    params, values = {}, []
+    for i, ((day, grid_id, department, case_type, worker_id), counts) in enumerate(daily.items()):
+        names = [f"d{i}", f"g{i}", f"p{i}", f"t{i}", f"w{i}", *(f"c{i}_{j}" for j in range(len(COUNTERS)))]
+        params.update(zip(names, (day, grid_id, department, case_type, worker_id,
+                                  *(_number(c, counts.get(c, 0)) for c in COUNTERS)), strict=True))
+        casts = ["date", "int", "varchar", "varchar", "int", *("float8" if c.endswith("minutes") else "int"
+                                                               for c in COUNTERS)]
+        values.append("(" + ", ".join(f"CAST(:{n} AS {cast})" for n, cast in zip(names, casts, strict=True)) + ")")
+    session.execute(text(_both_sql(len(daily)).replace("{values}", ", ".join(values))), params)
+
+
+def _both_sql(n: int) -> str:
+    sql = _BOTH.get(n)
+    if sql is None:
+        columns = ", ".join(COUNTERS)
+        keys = "grid_id, department, case_type, worker_id"
+        added = ", ".join(f"{c} = {{table}}.{c} + excluded.{c}" for c in COUNTERS)
+        sums = ", ".join(f"sum({c})" for c in COUNTERS)
+        sql = _BOTH[n] = (
+            f"WITH v (day, {keys}, {columns}) AS (VALUES {{values}}), "
+            f"d AS (INSERT INTO indicator_daily (day, {keys}, {columns}) SELECT day, {keys}, {columns} FROM v "
+            f"ON CONFLICT (day, {keys}) DO UPDATE SET {added.format(table='indicator_daily')}) "
+            f"INSERT INTO indicator_monthly (month, {keys}, {columns}) "
+            f"SELECT date_trunc('month', day)::date, {keys}, {sums} FROM v "
+            f"GROUP BY date_trunc('month', day)::date, {keys} "
+            f"ON CONFLICT (month, {keys}) DO UPDATE SET {added.format(table='indicator_monthly')}")
+    return sql
+
+
+_BOTH: dict = {}
 
 
 def _row(period, key, counts) -> dict:
@@ -115,14 +155,21 @@ def _row(period, key, counts) -> dict:
 
 
 def _upsert(session, table, period, values) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE adding each counter; one statement per table, compiled once per process
+    (the rows go as parameters, so the statement's text never changes)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(values), 500):  # within SQLite's limit of bound parameters per statement
-        statement = insert(table).values(values[start:start + 500])
-        statement = statement.on_conflict_do_update(
+    key = (dialect, table.__tablename__)
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(table)
+        statement = _UPSERTS[key] = statement.on_conflict_do_update(
             index_elements=[period, *DIMS],
             set_={c: getattr(table, c) + getattr(statement.excluded, c) for c in COUNTERS})
-        session.execute(statement)
+    session.execute(statement, values)
+
+
+_UPSERTS: dict = {}
 
 
 def _number(counter, value):
@@ -173,12 +220,22 @@ def _fold_all(session, cal, case_ids, batch):
                 _encode(folding.facts(state))
 
 
-def rebuild(session: Session, cal, batch: int = 2000) -> int:
-    """Throw the rollup away and build it again from every case's raw timeline events. Returns the case count."""
+def rebuild(session: Session, cal, batch: int = 2000, flush_every: int = 50_000, progress=None) -> int:
+    """Throw the rollup away and build it again from every case's raw timeline events. Returns the case count.
+
+    Counts are summed in memory for `flush_every` cases at a time and added to the rollup tables by the same
+    upsert the live path uses, so a city's year needs no more memory than a slice of it."""
     for table in (IndicatorDaily, IndicatorMonthly, IndicatorCase):
         session.execute(delete(table))
     totals: dict = defaultdict(lambda: defaultdict(float))
     pending, count = [], 0
+
+    def flush():
+        items = list(totals.items())
+        for start in range(0, len(items), batch):
+            add(session, dict(items[start:start + batch]))
+        totals.clear()
+
     for case_id, dims, seq, state, facts in _fold_all(session, cal, None, batch):
         count += 1
         pending.append({"case_id": case_id, "seq": seq, "state": state, "facts": facts})
@@ -188,11 +245,13 @@ def rebuild(session: Session, cal, batch: int = 2000) -> int:
         if len(pending) >= batch:
             session.execute(IndicatorCase.__table__.insert(), pending)
             pending = []
+        if count % flush_every == 0:
+            flush()
+            if progress:
+                progress(count)
     if pending:
         session.execute(IndicatorCase.__table__.insert(), pending)
-    items = list(totals.items())
-    for start in range(0, len(items), batch):
-        add(session, dict(items[start:start + batch]))
+    flush()
     return count
 
 
