@@ -99,7 +99,7 @@ def index():
             result = ri.run(s, user, q, _today(deps), deps.catalogue)
         except ValidationError as exc:
             errors.update({k: messages.field_message(v[0]) for k, v in (exc.errors or {}).items()})
-            q.department = q.case_type = None
+            q.department = q.case_type = q.at = None
             result = ri.run(s, user, q, _today(deps), deps.catalogue)
         yearly = ri.run(s, user, ri.Query(grid=result.grid["code"], department=q.department,
                                           case_type=q.case_type, period="year", at=result.span.start, by="month",

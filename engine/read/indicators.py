@@ -20,6 +20,7 @@ PERIODS = ("day", "week", "month", "quarter", "year")
 LEVEL_OF = {"town": 1, "village": 2, "grid": 3, "unit": 4}
 BY = ("child", "town", "village", "grid", "unit", "department", "type", "worker", "month", "day", "none")
 READERS = ("supervisor", "admin")
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # a period, the one before it and a year before: all real dates
 
 
 @dataclass
@@ -165,6 +166,9 @@ def run(session, user: User, q: Query, today: date, catalogue: dict) -> Result:
         raise ValidationError("unknown case type", {"type": [f"Must be one of: {', '.join(catalogue)}."]})
     if q.department and session.scalar(select(Department.id).where(Department.code == q.department)) is None:
         raise ValidationError("unknown department", {"department": [f"No department with code {q.department!r}."]})
+    for name, value in (("date", q.at), ("from", q.start), ("to", q.end)):
+        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValidationError("date out of range", {name: [f"Must be a date from {FIRST_YEAR} to {LAST_YEAR}."]})
     if q.start or q.end:
         if not (q.start and q.end):
             raise ValidationError("give both ends", {"from" if not q.start else "to": ["Give both from and to."]})

@@ -60,6 +60,8 @@ def test_bad_filters_name_their_field(client, login, hand_built):
     assert_error(get(client, login, **{"from": "2026-03-01"}), 422, "to")
     assert_error(get(client, login, **{"from": "2026-03-02", "to": "2026-03-01"}), 422, "to")
     assert_error(get(client, login, date="2026-13-01"), 422, "date")
+    assert_error(get(client, login, date="0001-01-01"), 422, "date")  # no year 0 to compare with
+    assert_error(get(client, login, **{"from": "1999-12-31", "to": "2000-01-31"}), 422, "from")
 
 
 def test_csv_and_xlsx_have_chinese_headers_and_numbers(client, login, hand_built):

@@ -38,3 +38,13 @@ def test_screenshots_of_a_breached_case_in_the_dossier_at_a_desk(person, deps, c
     supervisor.goto("/catalogue/work_safety")
     expect(supervisor.locator("[data-diagrams]")).to_have_attribute("data-ready", "true", timeout=15_000)
     supervisor.screenshot(path=OUT / "catalogue-desk.png", full_page=True)
+
+
+def test_screenshot_of_the_indicators_on_a_phone(person, deps, clock):
+    from tests import indicator_set
+    OUT.mkdir(parents=True, exist_ok=True)
+    indicator_set.build(deps, clock)
+    supervisor = person("supervisor")
+    supervisor.goto("/stats?period=month&date=2026-03-10")
+    expect(supervisor.locator('[data-chart="line"] canvas').first).to_be_visible()
+    supervisor.screenshot(path=OUT / "stats-phone.png", full_page=True)

@@ -61,6 +61,8 @@ def test_bad_filters_are_said_next_to_their_field(browser_as, hand_built):
     html = page.get_data(as_text=True)
     assert 'id="date-error">请按 年-月-日 填写日期。' in html and 'id="period-error">' in html
     assert 'id="type-error">' in html
+    far = browser_as("supervisor").get("/stats?date=0001-01-01")
+    assert far.status_code == 200 and 'id="date-error">' in far.get_data(as_text=True)
 
 
 def test_an_admin_sets_weights_and_grades(browser_as, hand_built):
