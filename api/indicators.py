@@ -20,7 +20,8 @@ blp.before_request(authenticate)
 FORMATS = ("json", "csv", "xlsx")
 RANK_LEVELS = {"town": "town", "department": "department", "worker": "worker", "village": "village",
                "grid": "grid"}
-EXPORT_DOC = {"responses": {"200": {"content": {
+EXPORT_DOC = {"responses": {"200": {"content": {  # besides the JSON: the same table as a file (`format`)
+    "application/json": {"schema": {"$ref": "#/components/schemas/IndicatorReport"}},
     indicator_export.CSV_TYPE.split(";")[0]: {"schema": {"type": "string"}},
     indicator_export.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
 
