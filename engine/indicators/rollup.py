@@ -20,11 +20,20 @@ from sqlalchemy.orm import Session
 
 from engine.indicators import fold as folding
 from engine.indicators.definitions import COUNTERS
+from engine.places import grid as grids
 from engine.sla import clocks
-from engine.store.model import Case, IndicatorCase, IndicatorDaily, IndicatorMonthly, TimelineEvent
+from engine.store.model import (
+    Case,
+    Grid,
+    IndicatorCase,
+    IndicatorDaily,
+    IndicatorMonthly,
+    IndicatorTownMonthly,
+    TimelineEvent,
+)
 
 DIMS = ("grid_id", "department", "case_type", "worker_id")
-TABLES = ((IndicatorDaily, "day"), (IndicatorMonthly, "month"))
+TOWN_KEYS = ("town_id", "department", "case_type")
 
 
 def install(sessions, calendar_of) -> None:
@@ -79,7 +88,8 @@ def track(session: Session, calendar_of) -> None:
         facts = _encode(folding.facts(state))
         old = row.facts if row is not None else {}
         case = session.get(Case, case_id)
-        dims = (case.grid_id, case.type, case.reporter_id)
+        state["town"] = state.get("town") or _town_of(session, case.grid_id)
+        dims = (case.grid_id, case.type, case.reporter_id, state["town"])
         for key in set(old) | set(facts):
             before, after = old.get(key, {}), facts.get(key, {})
             for counter in set(before) | set(after):
@@ -94,58 +104,37 @@ def track(session: Session, calendar_of) -> None:
         add(session, deltas)
 
 
+def _town_of(session: Session, grid_id: int) -> int:
+    """The town a grid lies in (the grid itself above the towns); at filing every grid on the way is in the
+    session already, and the case's state keeps the answer for its later changes."""
+    grid = session.get(Grid, grid_id)
+    return grids.town_of(session, grid).id if grid.level >= 1 else grid.id
+
+
 def add(session: Session, deltas: dict) -> None:
-    """Add {((day|department), (grid, type, worker)): {counter: change}} to both rollup tables."""
-    daily: dict = defaultdict(lambda: defaultdict(float))
-    for (key, (grid_id, case_type, worker_id)), changes in deltas.items():
+    """Add {((day|department), (grid, type, worker, town)): {counter: change}} to the three rollup tables."""
+    rows: dict = defaultdict(lambda: defaultdict(float))  # (day, grid, department, type, worker, town)
+    for (key, (grid_id, case_type, worker_id, town_id)), changes in deltas.items():
         day, department = _decode(key)
         for counter, change in changes.items():
-            daily[(day, grid_id, department, case_type, worker_id)][counter] += change
-    if not daily:
+            rows[(day, grid_id, department, case_type, worker_id, town_id)][counter] += change
+    if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql" and len(daily) <= 50:
-        _upsert_both(session, daily)  # the live path's few rows: both tables in one round trip
+    if session.get_bind().dialect.name == "postgresql" and len(rows) <= 50:
+        _upsert_all(session, rows)  # the live path's few rows: every table in one round trip
         return
-    monthly: dict = defaultdict(lambda: defaultdict(float))
-    for (day, *dims), counts in daily.items():
+    daily, monthly, towns = (defaultdict(lambda: defaultdict(float)) for _ in range(3))
+    for (day, grid_id, department, case_type, worker_id, town_id), counts in rows.items():
         for counter, change in counts.items():
-            monthly[(day.replace(day=1), *dims)][counter] += change
-    for table, period, rows in ((IndicatorDaily, "day", daily), (IndicatorMonthly, "month", monthly)):
-        _upsert(session, table, period, [_row(period, k, v) for k, v in rows.items()])
-
-
-def _upsert_both(session, daily: dict) -> None:
-    """PostgreSQL: the daily rows and their months in one statement (a data-modifying CTE)."""
-    params, values = {}, []
-    for i, ((day, grid_id, department, case_type, worker_id), counts) in enumerate(daily.items()):
-        names = [f"d{i}", f"g{i}", f"p{i}", f"t{i}", f"w{i}", *(f"c{i}_{j}" for j in range(len(COUNTERS)))]
-        params.update(zip(names, (day, grid_id, department, case_type, worker_id,
-                                  *(_number(c, counts.get(c, 0)) for c in COUNTERS)), strict=True))
-        casts = ["date", "int", "varchar", "varchar", "int", *("float8" if c.endswith("minutes") else "int"
-                                                               for c in COUNTERS)]
-        values.append("(" + ", ".join(f"CAST(:{n} AS {cast})" for n, cast in zip(names, casts, strict=True)) + ")")
-    session.execute(text(_both_sql(len(daily)).replace("{values}", ", ".join(values))), params)
-
-
-def _both_sql(n: int) -> str:
-    sql = _BOTH.get(n)
-    if sql is None:
-        columns = ", ".join(COUNTERS)
-        keys = "grid_id, department, case_type, worker_id"
-        added = ", ".join(f"{c} = {{table}}.{c} + excluded.{c}" for c in COUNTERS)
-        sums = ", ".join(f"sum({c})" for c in COUNTERS)
-        sql = _BOTH[n] = (
-            f"WITH v (day, {keys}, {columns}) AS (VALUES {{values}}), "
-            f"d AS (INSERT INTO indicator_daily (day, {keys}, {columns}) SELECT day, {keys}, {columns} FROM v "
-            f"ON CONFLICT (day, {keys}) DO UPDATE SET {added.format(table='indicator_daily')}) "
-            f"INSERT INTO indicator_monthly (month, {keys}, {columns}) "
-            f"SELECT date_trunc('month', day)::date, {keys}, {sums} FROM v "
-            f"GROUP BY date_trunc('month', day)::date, {keys} "
-            f"ON CONFLICT (month, {keys}) DO UPDATE SET {added.format(table='indicator_monthly')}")
-    return sql
-
-
-_BOTH: dict = {}
+            daily[(day, grid_id, department, case_type, worker_id)][counter] += change
+            monthly[(day.replace(day=1), grid_id, department, case_type, worker_id)][counter] += change
+            towns[(day.replace(day=1), town_id, department, case_type)][counter] += change
+    for table, period, found in ((IndicatorDaily, "day", daily), (IndicatorMonthly, "month", monthly)):
+        _upsert(session, table, period, [_row(period, k, v) for k, v in found.items()])
+    _upsert(session, IndicatorTownMonthly, "month", [
+        {"month": month, "town_id": town_id, "department": department, "case_type": case_type,
+         **{c: _number(c, counts.get(c, 0)) for c in COUNTERS}}
+        for (month, town_id, department, case_type), counts in towns.items()], TOWN_KEYS)
 
 
 def _row(period, key, counts) -> dict:
@@ -154,7 +143,7 @@ def _row(period, key, counts) -> dict:
             "worker_id": worker_id, **{c: _number(c, counts.get(c, 0)) for c in COUNTERS}}
 
 
-def _upsert(session, table, period, values) -> None:
+def _upsert(session, table, period, values, keys=DIMS) -> None:
     """INSERT ... ON CONFLICT DO UPDATE adding each counter; one statement per table, compiled once per process
     (the rows go as parameters, so the statement's text never changes)."""
     dialect = session.get_bind().dialect.name
@@ -164,12 +153,50 @@ def _upsert(session, table, period, values) -> None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(table)
         statement = _UPSERTS[key] = statement.on_conflict_do_update(
-            index_elements=[period, *DIMS],
+            index_elements=[period, *keys],
             set_={c: getattr(table, c) + getattr(statement.excluded, c) for c in COUNTERS})
-    session.execute(statement, values)
+    for start in range(0, len(values), 1000):
+        session.execute(statement, values[start:start + 1000])
 
 
 _UPSERTS: dict = {}
+
+
+def _upsert_all(session, rows: dict) -> None:
+    """PostgreSQL: the daily rows, their months and their towns' months in one statement (data-modifying CTEs)."""
+    params, values = {}, []
+    casts = ["date", "int", "varchar", "varchar", "int", "int",
+             *("float8" if c.endswith("minutes") else "int" for c in COUNTERS)]
+    for i, (key, counts) in enumerate(rows.items()):
+        names = [f"k{i}_{j}" for j in range(6)] + [f"c{i}_{j}" for j in range(len(COUNTERS))]
+        params.update(zip(names, (*key, *(_number(c, counts.get(c, 0)) for c in COUNTERS)), strict=True))
+        values.append("(" + ", ".join(f"CAST(:{n} AS {cast})" for n, cast in zip(names, casts, strict=True)) + ")")
+    session.execute(text(_all_sql(len(rows)).replace("{values}", ", ".join(values))), params)
+
+
+def _all_sql(n: int) -> str:
+    sql = _BOTH.get(n)
+    if sql is None:
+        columns = ", ".join(COUNTERS)
+        keys = "grid_id, department, case_type, worker_id"
+        town_keys = "town_id, department, case_type"
+        added = ", ".join(f"{c} = {{table}}.{c} + excluded.{c}" for c in COUNTERS)
+        sums = ", ".join(f"sum({c})" for c in COUNTERS)
+        month = "date_trunc('month', day)::date"
+        sql = _BOTH[n] = (
+            f"WITH v (day, {keys}, town_id, {columns}) AS (VALUES {{values}}), "
+            f"d AS (INSERT INTO indicator_daily (day, {keys}, {columns}) SELECT day, {keys}, {columns} FROM v "
+            f"ON CONFLICT (day, {keys}) DO UPDATE SET {added.format(table='indicator_daily')}), "
+            f"t AS (INSERT INTO indicator_town_monthly (month, {town_keys}, {columns}) "
+            f"SELECT {month}, {town_keys}, {sums} FROM v GROUP BY {month}, {town_keys} "
+            f"ON CONFLICT (month, {town_keys}) DO UPDATE SET {added.format(table='indicator_town_monthly')}) "
+            f"INSERT INTO indicator_monthly (month, {keys}, {columns}) "
+            f"SELECT {month}, {keys}, {sums} FROM v GROUP BY {month}, {keys} "
+            f"ON CONFLICT (month, {keys}) DO UPDATE SET {added.format(table='indicator_monthly')}")
+    return sql
+
+
+_BOTH: dict = {}
 
 
 def _number(counter, value):
@@ -205,6 +232,7 @@ def _fold_all(session, cal, case_ids, batch):
     if case_ids is not None:
         query = query.where(Case.id.in_(list(case_ids)))
     cases = session.execute(query).all()
+    town_of = _towns(session)
     for start in range(0, len(cases), batch):
         chunk = cases[start:start + batch]
         events = defaultdict(list)
@@ -216,8 +244,16 @@ def _fold_all(session, cal, case_ids, batch):
         for c in chunk:
             mine = events.get(c.id, [])
             state = folding.fold(None, mine, cal)
-            yield c.id, (c.grid_id, c.type, c.reporter_id), (mine[-1].seq if mine else 0), state, \
+            state["town"] = town_of[c.grid_id]
+            yield c.id, (c.grid_id, c.type, c.reporter_id, state["town"]), (mine[-1].seq if mine else 0), state, \
                 _encode(folding.facts(state))
+
+
+def _towns(session) -> dict[int, int]:
+    """Every grid's town id (a grid above the towns: itself), from one read of the grid tree."""
+    rows = session.execute(select(Grid.id, Grid.code, Grid.path, Grid.level)).all()
+    by_code = {r.code: r.id for r in rows}
+    return {r.id: by_code[[c for c in r.path.split("/") if c][1]] if r.level >= 1 else r.id for r in rows}
 
 
 def rebuild(session: Session, cal, batch: int = 2000, flush_every: int = 50_000, progress=None) -> int:
@@ -225,7 +261,7 @@ def rebuild(session: Session, cal, batch: int = 2000, flush_every: int = 50_000,
 
     Counts are summed in memory for `flush_every` cases at a time and added to the rollup tables by the same
     upsert the live path uses, so a city's year needs no more memory than a slice of it."""
-    for table in (IndicatorDaily, IndicatorMonthly, IndicatorCase):
+    for table in (IndicatorDaily, IndicatorMonthly, IndicatorTownMonthly, IndicatorCase):
         session.execute(delete(table))
     totals: dict = defaultdict(lambda: defaultdict(float))
     pending, count = [], 0
@@ -256,14 +292,16 @@ def rebuild(session: Session, cal, batch: int = 2000, flush_every: int = 50_000,
 
 
 def stored(session: Session, table=IndicatorDaily) -> dict:
-    """The rollup table as {(day key, dims): counts}, zero rows left out: what the tests compare with `recount`."""
+    """A rollup table as {(period|department, dims): counts}, zero rows left out, for the tests to compare with
+    `recount`: dims are (grid, type, worker) for the daily and monthly tables, (town, type) for the town table."""
     period = "day" if table is IndicatorDaily else "month"
     out = {}
     for row in session.scalars(select(table)):
         counts = {c: getattr(row, c) for c in COUNTERS if getattr(row, c)}
         if counts:
-            when = getattr(row, period)
-            out[(f"{when.isoformat()}|{row.department}", (row.grid_id, row.case_type, row.worker_id))] = counts
+            dims = (row.town_id, row.case_type) if table is IndicatorTownMonthly else \
+                (row.grid_id, row.case_type, row.worker_id)
+            out[(f"{getattr(row, period).isoformat()}|{row.department}", dims)] = counts
     return out
 
 

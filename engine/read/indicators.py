@@ -14,7 +14,15 @@ from sqlalchemy import String, func, select
 
 from engine.errors import NotFoundError, PermissionDenied, ValidationError
 from engine.indicators import definitions as d
-from engine.store.model import Department, Grid, IndicatorDaily, IndicatorMonthly, IndicatorSetting, User
+from engine.store.model import (
+    Department,
+    Grid,
+    IndicatorDaily,
+    IndicatorMonthly,
+    IndicatorSetting,
+    IndicatorTownMonthly,
+    User,
+)
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 LEVEL_OF = {"town": 1, "village": 2, "grid": 3, "unit": 4}
@@ -236,13 +244,23 @@ def _add_all(many) -> dict:
 
 
 def _tree(session, grid: Grid) -> dict:
-    """The subtree's grids: id -> (path codes, level, code, name); read once per session."""
-    cache = session.info.setdefault("indicator_trees", {})
-    if grid.path not in cache:
+    """The subtree's grids: id -> (path codes, level, code, name). Kept per process and read again only when the
+    grid tree changed (count, newest id and total path length, one aggregate query, as the GPS index does)."""
+    stamp = tuple(session.execute(select(func.count(Grid.id), func.max(Grid.id),
+                                         func.sum(func.length(Grid.path)))).one())
+    key = (str(session.get_bind().url), grid.path)
+    found = _TREES.get(key)
+    if found is None or found[0] != stamp:
         rows = session.execute(select(Grid.id, Grid.path, Grid.level, Grid.code, Grid.name)
                                .where(Grid.path.startswith(grid.path, autoescape=True))).all()
-        cache[grid.path] = {r.id: ([c for c in r.path.split("/") if c], r.level, r.code, r.name) for r in rows}
-    return cache[grid.path]
+        if len(_TREES) > 256:
+            _TREES.clear()
+        found = _TREES[key] = (stamp, {r.id: (r.path.strip("/").split("/"), r.level, r.code, r.name)
+                                       for r in rows})
+    return found[1]
+
+
+_TREES: dict = {}
 
 
 def _where(table, q: Query, grid: Grid, tree: dict) -> list:
@@ -274,12 +292,36 @@ def _group_column(table, by: str):
     return None
 
 
+TOWN_GROUPS = ("town", "department", "type", "month", "none")
+
+
 def _sums(session, q: Query, grid: Grid, tree: dict, span: Span, by: str) -> dict:
+    if span.monthly and q.worker is None and grid.level <= 1 and by in TOWN_GROUPS:
+        return _town_sums(session, q, grid, tree, span, by)
     table = IndicatorMonthly if span.monthly and by != "day" else IndicatorDaily
     period = table.month if table is IndicatorMonthly else table.day
     where = [period >= (span.start if table is IndicatorDaily else span.start.replace(day=1)), period <= span.end,
              *_where(table, q, grid, tree)]
     return _grouped(session, table, where, by, tree, skip=d.NOW_COUNTERS)
+
+
+def _town_sums(session, q: Query, grid: Grid, tree: dict, span: Span, by: str) -> dict:
+    """Whole months of the city or a town, by town, department, type or month: the town rollup."""
+    table = IndicatorTownMonthly
+    where = [table.month >= span.start, table.month <= span.end]
+    if grid.level == 1:
+        where.append(table.town_id == grid.id)
+    if q.department is not None:
+        where.append(table.department == q.department)
+    if q.case_type is not None:
+        where.append(table.case_type == q.case_type)
+    column = {"town": table.town_id, "department": table.department, "type": table.case_type,
+              "month": table.month}.get(by)
+    sums = _grouped(session, table, where, "raw" if by == "town" else by, tree, skip=d.NOW_COUNTERS,
+                    column=column)
+    if by != "town":
+        return sums
+    return {tree[town_id][2]: counts for town_id, counts in sums.items() if town_id in tree}
 
 
 def _now_sums(session, q: Query, grid: Grid, tree: dict, by: str) -> dict:
@@ -291,9 +333,9 @@ def _now_sums(session, q: Query, grid: Grid, tree: dict, by: str) -> dict:
     return _grouped(session, table, where, by, tree, only=d.NOW_COUNTERS)
 
 
-def _grouped(session, table, where, by, tree, skip=(), only=None) -> dict:
+def _grouped(session, table, where, by, tree, skip=(), only=None, column=None) -> dict:
     counters = [c for c in (only or d.COUNTERS) if c not in skip]
-    column = _group_column(table, by)
+    column = column if column is not None else _group_column(table, by)
     columns = [func.sum(getattr(table, c)).label(c) for c in counters]
     query = select(*([column.label("g")] if column is not None else []), *columns).where(*where)
     if column is not None:

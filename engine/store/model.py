@@ -347,13 +347,9 @@ class IndicatorCase(Base):
     facts: Mapped[dict]  # "day|department" -> {counter: amount}
 
 
-class IndicatorRollupMixin:
-    """Counters summed per key; any subtree, department, type, worker and span of periods sums its rows."""
+class IndicatorCounters:
+    """The counters of engine/indicators/definitions.py, summed over a rollup row's key."""
 
-    grid_id: Mapped[int] = mapped_column(primary_key=True)  # the case's grid (no FK: a bulk table)
-    department: Mapped[str] = mapped_column(String(40), primary_key=True)  # a department code, "" for none
-    case_type: Mapped[str] = mapped_column(String(40), primary_key=True)
-    worker_id: Mapped[int] = mapped_column(primary_key=True)  # the reporter
     reported: Mapped[int] = mapped_column(default=0, server_default="0")
     valid_reports: Mapped[int] = mapped_column(default=0, server_default="0")
     reg_decided: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -378,6 +374,15 @@ class IndicatorRollupMixin:
     satisfied: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
+class IndicatorRollupMixin(IndicatorCounters):
+    """Counters summed per key; any subtree, department, type, worker and span of periods sums its rows."""
+
+    grid_id: Mapped[int] = mapped_column(primary_key=True)  # the case's grid (no FK: a bulk table)
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)  # a department code, "" for none
+    case_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(primary_key=True)  # the reporter
+
+
 class IndicatorDaily(IndicatorRollupMixin, Base):
     """The rollup by local day (Asia/Shanghai): days and weeks are read here."""
 
@@ -392,6 +397,17 @@ class IndicatorMonthly(IndicatorRollupMixin, Base):
     __table_args__ = (Index("ix_indicator_monthly_overdue", "grid_id", sqlite_where=text("overdue_open > 0"),
                             postgresql_where=text("overdue_open > 0")),)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class IndicatorTownMonthly(IndicatorCounters, Base):
+    """The monthly rollup summed over a town's grids and its grid workers: what the city reads by town, type,
+    department or month (a few thousand rows for a year instead of a row per grid)."""
+
+    __tablename__ = "indicator_town_monthly"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    town_id: Mapped[int] = mapped_column(primary_key=True)  # the case's town (its grid when above the towns)
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_type: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class IndicatorSetting(Base):

@@ -14,7 +14,15 @@ from engine.errors import ConflictError, GridflowError, NotFoundError, Permissio
 from engine.indicators import fold, rollup
 from engine.read import indicators as ri
 from engine.sla import clocks
-from engine.store.model import Deadline, IndicatorDaily, IndicatorMonthly, Task, TimelineEvent, User
+from engine.store.model import (
+    Deadline,
+    IndicatorDaily,
+    IndicatorMonthly,
+    IndicatorTownMonthly,
+    Task,
+    TimelineEvent,
+    User,
+)
 from tests import indicator_set
 from tests.helpers import user_id
 
@@ -56,20 +64,23 @@ def nonzero(counts):
 
 
 def assert_rollup_equals_recount(deps):
+    """Each rollup table, kept transaction by transaction, equals the recount from the raw timeline events."""
     with deps.uow() as uow:
         session = uow.session
         recounted = rollup.recount(session, clocks.calendar(session, deps))
-        want = {k: {c: round(v, 1) for c, v in counts.items() if v} for k, counts in recounted.items()}
-        want = {k: v for k, v in want.items() if v}
-        assert rollup.stored(session, IndicatorDaily) == want
-        monthly = {}
-        for (key, dims), counts in want.items():
+        want = {"daily": {}, "monthly": {}, "towns": {}}
+        for (key, (grid_id, case_type, worker_id, town_id)), counts in recounted.items():
             day, department = key.split("|", 1)
-            month_key = (f"{day[:7]}-01|{department}", dims)
-            for c, v in counts.items():
-                monthly.setdefault(month_key, {}).setdefault(c, 0)
-                monthly[month_key][c] = round(monthly[month_key][c] + v, 1)
-        assert rollup.stored(session, IndicatorMonthly) == monthly
+            for table, target in (("daily", (key, (grid_id, case_type, worker_id))),
+                                  ("monthly", (f"{day[:7]}-01|{department}", (grid_id, case_type, worker_id))),
+                                  ("towns", (f"{day[:7]}-01|{department}", (town_id, case_type)))):
+                for c, v in counts.items():
+                    want[table].setdefault(target, {}).setdefault(c, 0)
+                    want[table][target][c] = round(want[table][target][c] + v, 1)
+        for name, table in (("daily", IndicatorDaily), ("monthly", IndicatorMonthly),
+                            ("towns", IndicatorTownMonthly)):
+            expected = {k: {c: v for c, v in counts.items() if v} for k, counts in want[name].items()}
+            assert rollup.stored(session, table) == {k: v for k, v in expected.items() if v}, name
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from engine.store.model import Deadline, User
 from tests.helpers import open_task, user_id
 
 BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
-    "file a dispute": 36,  # 36 / 29 (indicators: +3 / +2, the case's state and the rollups, one upsert on PG)
+    "file a dispute": 37,  # 37 / 29 (indicators: +4 / +2, the case's state and the rollups, one upsert on PG)
     "claim a task": 11,  # 11 / 10
-    "register it": 35,  # 35 / 30 (indicators: +4 / +3, the case's state read and written, the rollups)
-    "a breach escalates it": 50,  # 50 / 42 (indicators: +4 / +3, as registering)
+    "register it": 36,  # 36 / 30 (indicators: +5 / +3, the case's state read and written, the rollups)
+    "a breach escalates it": 51,  # 51 / 42 (indicators: +5 / +3, as registering)
     "a leader's inbox": 4,  # 4 / 3
 }
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")

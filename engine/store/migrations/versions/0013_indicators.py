@@ -1,4 +1,4 @@
-"""indicators: each case's folded history and the rollups by day and by month, and the score's settings
+"""indicators: each case's folded history, the rollups by day, by month and by town and month, the score's settings
 
 Revision ID: 0013
 Revises: 0011
@@ -65,6 +65,15 @@ def upgrade() -> None:
             *_counters(),
             sa.PrimaryKeyConstraint(period, 'grid_id', 'department', 'case_type', 'worker_id'),
         )
+    op.create_table(
+        'indicator_town_monthly',
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('town_id', sa.Integer(), nullable=False),
+        sa.Column('department', sa.String(length=40), nullable=False),
+        sa.Column('case_type', sa.String(length=40), nullable=False),
+        *_counters(),
+        sa.PrimaryKeyConstraint('month', 'town_id', 'department', 'case_type'),
+    )
     op.create_index('ix_indicator_monthly_overdue', 'indicator_monthly', ['grid_id'],
                     sqlite_where=sa.text('overdue_open > 0'), postgresql_where=sa.text('overdue_open > 0'))
     op.create_table(
@@ -77,5 +86,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_index('ix_indicator_monthly_overdue', table_name='indicator_monthly')
-    for table in ('indicator_settings', 'indicator_monthly', 'indicator_daily', 'indicator_cases'):
+    for table in ('indicator_settings', 'indicator_town_monthly', 'indicator_monthly', 'indicator_daily', 'indicator_cases'):
         op.drop_table(table)
