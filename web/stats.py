@@ -56,10 +56,15 @@ def _query(args, errors: dict) -> ri.Query:
                     case_type=args.get("type") or None, period=period, at=at, by=by)
 
 
-def _search_url(grid_code: str | None, span, *, case_type=None, reporter=None, open_=None) -> str:
-    """The cases a number counts, in the case search (/search where it exists, else the API's case list)."""
-    params = {"grid": grid_code, "type": case_type, "reporter": reporter}
+def _search_base() -> str:
+    """The case search page where the app has one (/search), else the API's case list with the same filters."""
     has_page = any(rule.rule == "/search" for rule in current_app.url_map.iter_rules())
+    return "/search?" if has_page else "/api/v1/cases?"
+
+
+def _search_url(base: str, grid_code: str | None, span, *, case_type=None, reporter=None, open_=None) -> str:
+    """The cases a number counts: the row's grid (type, reporter) and the period's filing dates, or open ones."""
+    params = {"grid": grid_code, "type": case_type, "reporter": reporter}
     zone = "+08:00"
     if open_ is None:
         params["filed_from"] = f"{span.start.isoformat()}T00:00:00{zone}"
@@ -67,7 +72,7 @@ def _search_url(grid_code: str | None, span, *, case_type=None, reporter=None, o
     else:
         params["open"] = "true"
     clean = {k: v for k, v in params.items() if v}
-    return ("/search?" if has_page else "/api/v1/cases?") + urlencode(clean)
+    return base + urlencode(clean)
 
 
 def _trail(s, user, grid_path: str) -> list[dict]:
@@ -106,15 +111,15 @@ def index():
                                           compare=False), _today(deps), deps.catalogue)
         trail = _trail(s, user, result.grid["path"])
         departments = list(s.execute(select(Department.code, Department.name).order_by(Department.code)))
-    level = result.grid["level"]
+    level, base = result.grid["level"], _search_base()
     rows = []
     for row in result.rows:
         child_code = row.get("code") if result.by in ri.LEVEL_OF else None
         rows.append({**row, "drill": child_code if child_code and result.by != "unit" else None,
-                     "cases": _search_url(child_code or result.grid["code"], result.span,
+                     "cases": _search_url(base, child_code or result.grid["code"], result.span,
                                           case_type=row["code"] if result.by == "type" else q.case_type,
                                           reporter=row["code"] if result.by == "worker" else None),
-                     "open_cases": _search_url(child_code or result.grid["code"], result.span, open_=True,
+                     "open_cases": _search_url(base, child_code or result.grid["code"], result.span, open_=True,
                                                case_type=row["code"] if result.by == "type" else q.case_type,
                                                reporter=row["code"] if result.by == "worker" else None)})
     months = {r["key"]: r["values"]["close_on_time"] for r in yearly.rows}
@@ -127,8 +132,8 @@ def index():
         "stats.html", nav="stats", result=result, rows=rows, total=result.total, trail=trail, errors=errors,
         q=q, shown=SHOWN, cards=CARDS, counted=COUNTED, level=level, departments=departments,
         by_label=_group_title(result.by), bars=json.dumps(_chart(result, "close_on_time")), line=json.dumps(line),
-        total_cases=_search_url(result.grid["code"], result.span, case_type=q.case_type),
-        total_open=_search_url(result.grid["code"], result.span, open_=True, case_type=q.case_type),
+        total_cases=_search_url(base, result.grid["code"], result.span, case_type=q.case_type),
+        total_open=_search_url(base, result.grid["code"], result.span, open_=True, case_type=q.case_type),
         csv_url=url_for("stats.export", **args, format="csv"), xlsx_url=url_for("stats.export", **args, format="xlsx"),
         date_value=(q.at or result.span.start).isoformat(), kinds=[i for i in d.INDICATORS if i.code in SHOWN],
         is_admin=user.role == "admin", types=list(deps.catalogue))
