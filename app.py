@@ -14,6 +14,7 @@ from engine.cases import deploy
 from engine.config import Settings
 from engine.errors import GridflowError
 from engine.imports import demo, importer
+from engine.indicators import rollup
 from engine.sla import holidays
 from engine.store import db as database
 from engine.store.model import Base
@@ -100,5 +101,11 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
                    f"{'would move' if dry_run else 'moved'}, {len(report.blocked)} cannot")
         for number, reasons in report.blocked.items():
             click.echo(f"  {number}: " + "; ".join(reasons))
+
+    @app.cli.command("rebuild-indicators")
+    def rebuild_indicators():
+        """Rebuild the indicators' rollup from every case's timeline (docs/indicators.md)."""
+        count = rollup.rebuild_all(app.extensions["gridflow"])
+        click.echo(f"indicators rebuilt from {count} cases")
 
     return app

@@ -11,6 +11,7 @@ from api import (
     docs,
     errors,
     grids,
+    indicators,
     integrations,
     open311,
     schemas,
@@ -54,7 +55,7 @@ def register(app) -> Api:
     api = GridflowApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth.blp, cases.blp, tasks.blp, attachments.blp, grids.blp, supervision.blp, admin.blp,
-                      integrations.blp, campaigns.blp):
+                      integrations.blp, campaigns.blp, indicators.blp):
         api.register_blueprint(blueprint)
     errors.register(app)
     app.register_blueprint(open311.bp)  # Open311's own formats, outside the OpenAPI document

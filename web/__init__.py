@@ -27,6 +27,7 @@ from web import (
     pwa,
     search,
     session,
+    stats,
     supervision,
     tasks,
 )
@@ -36,7 +37,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 BLUEPRINTS = (auth.bp, cases.bp, tasks.bp, notices.bp, pwa.bp, gridmap.bp, search.bp, supervision.bp, dossier.bp,
               catalogue.bp, admin_process.bp,  # the admin pages: web/admin.py and web/admin_process.py, one blueprint
-              campaigns.bp)
+              campaigns.bp, stats.bp)
 
 assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 

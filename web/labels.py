@@ -101,12 +101,27 @@ CAMPAIGN_EVENTS = {"launched": _l("launched"), "cancelled": _l("cancelled"), "ne
                    "accepted": _l("taken on"), "submitted": _l("submitted"), "returned": _l("sent back"),
                    "approved": _l("accepted"), "reminder": _l("reminder"), "overdue": _l("overdue"),
                    "finding": _l("matter found")}
+INDICATORS = {  # engine/indicators/definitions.py, docs/indicators.md
+    "register_on_time": _l("Registered on time"), "dispatch_on_time": _l("Dispatched on time"),
+    "handle_rate": _l("Handling rate"), "handle_on_time": _l("Handled on time"), "close_rate": _l("Closure rate"),
+    "close_on_time": _l("Closed on time"), "rework_rate": _l("Rework rate"), "return_rate": _l("Return rate"),
+    "extension_rate": _l("Extension rate"), "supervision_rate": _l("Supervision rate"),
+    "satisfaction": _l("Resident satisfaction"), "valid_report_rate": _l("Valid report rate"),
+    "handle_hours": _l("Average handling time"), "close_hours": _l("Average time to close"),
+    "overdue_open": _l("Overdue and still open"),
+    "reported": _l("Reports filed"), "registered": _l("Registered"), "due_to_close": _l("Due to close"),
+    "closed": _l("Closed cases"), "score": _l("Score"), "grade": _l("Grade"),
+}
+PERIODS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "quarter": _l("Quarter"), "year": _l("Year")}
+GROUPINGS = {"child": _l("Next level down"), "department": _l("Department"), "type": _l("Case type"),
+             "worker": _l("Grid worker")}
 GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "department_kind": DEPARTMENT_KINDS,
           "task": TASKS, "event": EVENTS, "role": ROLES, "level": LEVELS, "attachment": ATTACHMENT_KINDS,
           "notice": NOTICES, "type_help": TYPE_HELP, "unit": UNITS, "clock": CLOCK_LEVELS, "order": ORDER_STATUSES,
           "mark": DIAGRAM_MARKS, "webhook_event": WEBHOOK_EVENTS, "delivery": DELIVERY_STATUSES,
           "assignment": ASSIGNMENT_STATUSES, "campaign": CAMPAIGN_STATUSES, "field_kind": FIELD_KINDS,
-          "recurrence": RECURRENCES, "progress": PROGRESS, "campaign_event": CAMPAIGN_EVENTS}
+          "recurrence": RECURRENCES, "progress": PROGRESS, "campaign_event": CAMPAIGN_EVENTS,
+          "indicator": INDICATORS, "period": PERIODS, "grouping": GROUPINGS}
 
 
 def label(group: str, code) -> str:

@@ -526,3 +526,85 @@ class CampaignEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict]
+
+
+class IndicatorCase(Base):
+    """What one case counts for in the indicators (engine/indicators/): its history folded up to `seq`, and the
+    counts last added to the rollup for it, so the next change adds only the difference."""
+
+    __tablename__ = "indicator_cases"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seq: Mapped[int]  # the last timeline event folded in
+    state: Mapped[dict]
+    facts: Mapped[dict]  # "day|department" -> {counter: amount}
+
+
+class IndicatorCounters:
+    """The counters of engine/indicators/definitions.py, summed over a rollup row's key."""
+
+    reported: Mapped[int] = mapped_column(default=0, server_default="0")
+    valid_reports: Mapped[int] = mapped_column(default=0, server_default="0")
+    reg_decided: Mapped[int] = mapped_column(default=0, server_default="0")
+    registered: Mapped[int] = mapped_column(default=0, server_default="0")
+    registered_on_time: Mapped[int] = mapped_column(default=0, server_default="0")
+    supervised: Mapped[int] = mapped_column(default=0, server_default="0")
+    dispatched: Mapped[int] = mapped_column(default=0, server_default="0")
+    dispatched_on_time: Mapped[int] = mapped_column(default=0, server_default="0")
+    due_to_handle: Mapped[int] = mapped_column(default=0, server_default="0")
+    handled: Mapped[int] = mapped_column(default=0, server_default="0")
+    handled_on_time: Mapped[int] = mapped_column(default=0, server_default="0")
+    returned: Mapped[int] = mapped_column(default=0, server_default="0")
+    extended: Mapped[int] = mapped_column(default=0, server_default="0")
+    reworked: Mapped[int] = mapped_column(default=0, server_default="0")
+    handle_minutes: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    due_to_close: Mapped[int] = mapped_column(default=0, server_default="0")
+    closed: Mapped[int] = mapped_column(default=0, server_default="0")
+    closed_on_time: Mapped[int] = mapped_column(default=0, server_default="0")
+    close_minutes: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    overdue_open: Mapped[int] = mapped_column(default=0, server_default="0")
+    follow_ups: Mapped[int] = mapped_column(default=0, server_default="0")
+    satisfied: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class IndicatorRollupMixin(IndicatorCounters):
+    """Counters summed per key; any subtree, department, type, worker and span of periods sums its rows."""
+
+    grid_id: Mapped[int] = mapped_column(primary_key=True)  # the case's grid (no FK: a bulk table)
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)  # a department code, "" for none
+    case_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(primary_key=True)  # the reporter
+
+
+class IndicatorDaily(IndicatorRollupMixin, Base):
+    """The rollup by local day (Asia/Shanghai): days and weeks are read here."""
+
+    __tablename__ = "indicator_daily"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class IndicatorMonthly(IndicatorRollupMixin, Base):
+    """The same rollup by month (`month` is its first day): months, quarters and years are read here."""
+
+    __tablename__ = "indicator_monthly"
+    __table_args__ = (Index("ix_indicator_monthly_overdue", "grid_id", sqlite_where=text("overdue_open > 0"),
+                            postgresql_where=text("overdue_open > 0")),)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class IndicatorTownMonthly(IndicatorCounters, Base):
+    """The monthly rollup summed over a town's grids and its grid workers: what the city reads by town, type,
+    department or month (a few thousand rows for a year instead of a row per grid)."""
+
+    __tablename__ = "indicator_town_monthly"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    town_id: Mapped[int] = mapped_column(primary_key=True)  # the case's town (its grid when above the towns)
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class IndicatorSetting(Base):
+    """The composite score's weights (`weight.<indicator>`) and grade thresholds (`grade.A`...), set by admins."""
+
+    __tablename__ = "indicator_settings"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)

@@ -48,3 +48,13 @@ def test_screenshot_of_the_grid_map_at_a_desk(person, deps, clock):
     page.goto(f"/map?grid={LUNCANG}")
     expect(page.locator("#gridmap")).to_have_attribute("data-ready", "14")
     page.screenshot(path=OUT / "map-desk.png", full_page=True)
+
+
+def test_screenshot_of_the_indicators_on_a_phone(person, deps, clock):
+    from tests import indicator_set
+    OUT.mkdir(parents=True, exist_ok=True)
+    indicator_set.build(deps, clock)
+    supervisor = person("supervisor")
+    supervisor.goto("/stats?period=month&date=2026-03-10")
+    expect(supervisor.locator('[data-chart="line"] canvas').first).to_be_visible()
+    supervisor.screenshot(path=OUT / "stats-phone.png", full_page=True)
