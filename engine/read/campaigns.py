@@ -7,7 +7,7 @@ numeric totals) and every assignment counts for each grid on its path, from the 
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from engine.deps import Deps
@@ -46,14 +46,14 @@ def visible_campaigns(session: Session, user: User):
 
 
 def list_campaigns(deps: Deps, user: User, limit: int = 100) -> list[dict]:
-    """The campaigns the user sees, newest first, each with its counts over its whole area."""
+    """The campaigns the user sees, newest first, each with its counts over the part of its area the user sees."""
     with deps.uow() as uow:
         session = uow.session
         rows = session.execute(select(Campaign, Grid.code, Grid.name).join(Grid, Grid.id == Campaign.root_grid_id)
                                .where(visible_campaigns(session, user)).order_by(Campaign.id.desc())
                                .limit(limit)).all()
         ids = [c.id for c, _, _ in rows]
-        counts = _summary(session, ids, deps.clock.now())
+        counts = _summary(session, ids, deps.clock.now(), _seen_area(session, user))
         return [{**_campaign_dict(c, code, name), **counts.get(c.id, _empty())} for c, code, name in rows]
 
 
@@ -65,7 +65,8 @@ def get_campaign(deps: Deps, user: User, campaign_id: int) -> dict:
         events = session.execute(select(CampaignEvent, User.username).outerjoin(User, User.id == CampaignEvent.actor_id)
                                  .where(CampaignEvent.campaign_id == campaign.id, CampaignEvent.assignment_id.is_(None))
                                  .order_by(CampaignEvent.id)).all()
-        counts = _summary(session, [campaign.id], deps.clock.now()).get(campaign.id, _empty())
+        counts = _summary(session, [campaign.id], deps.clock.now(), _seen_area(session, user))
+        counts = counts.get(campaign.id, _empty())
         return {**_campaign_dict(campaign, root.code, root.name), **counts,
                 "events": [_event_dict(e, who) for e, who in events],
                 "findings": _findings(session, campaign.id)}
@@ -245,10 +246,17 @@ def _parent_code(top: Grid, root: Grid) -> str | None:
     return top.path.strip("/").split("/")[-2]
 
 
-def _summary(session: Session, ids: list[int], now: datetime) -> dict[int, dict]:
-    """Counts per campaign over its whole area, one grouped query."""
+def _seen_area(session: Session, user: User) -> str | None:
+    """The grid path whose assignments the user's counts cover: their own grid's subtree (a town supervisor
+    sees their town's part of a city-wide campaign), or everything for an admin and a department."""
+    return None if user.role == "admin" else access.user_grid_path(session, user)
+
+
+def _summary(session: Session, ids: list[int], now: datetime, within: str | None = None) -> dict[int, dict]:
+    """Counts per campaign over its area (the part `within` a grid path), one grouped query."""
     if not ids:
         return {}
+    area = Assignment.path.startswith(within, autoescape=True) if within else true()
     submitted = Assignment.first_submitted_at.is_not(None)
     rows = session.execute(select(
         Assignment.campaign_id, func.count(),
@@ -257,7 +265,7 @@ def _summary(session: Session, ids: list[int], now: datetime) -> dict[int, dict]
         _count(submitted & (Assignment.first_submitted_at <= Assignment.due_at)),
         _count((~submitted & (Assignment.due_at < now)) | (Assignment.first_submitted_at > Assignment.due_at)),
         _count(Assignment.returns > 0),
-    ).where(Assignment.campaign_id.in_(ids)).group_by(Assignment.campaign_id)).all()
+    ).where(Assignment.campaign_id.in_(ids), area).group_by(Assignment.campaign_id)).all()
     out = {}
     for campaign_id, expected, sub, acc, on_time, overdue, returned in rows:
         out[campaign_id] = {"expected": expected, "submitted": sub, "accepted": acc or 0, "on_time": on_time or 0,

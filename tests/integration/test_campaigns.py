@@ -250,3 +250,16 @@ def test_launch_rules_cancel_and_next_round(nanan_deps, clock):
             Assignment, Assignment.id == Deadline.assignment_id).where(
             Assignment.campaign_id == campaign_id, Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None)))
     assert pending == 0
+
+
+def test_a_town_supervisor_counts_only_their_towns_part_of_a_city_campaign(nanan_deps, clock):
+    deps = nanan_deps
+    new = campaigns.NewCampaign("全市村级安全隐患排查", FORM, 3, root_grid_code=nanan.CITY, target_level=2)
+    campaign_id = campaigns.launch(deps, user_id(deps, "city_supervisor"), new)
+    with deps.uow() as uow:
+        villages = uow.session.scalar(select(func.count()).select_from(Assignment).where(
+            Assignment.campaign_id == campaign_id))
+    city = reads.get_campaign(deps, _user(deps, "city_supervisor"), campaign_id)
+    town = reads.get_campaign(deps, _user(deps, "supervisor"), campaign_id)
+    [listed] = reads.list_campaigns(deps, _user(deps, "supervisor"))
+    assert city["expected"] == villages > 14 and town["expected"] == listed["expected"] == 14  # Luncang's villages
