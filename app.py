@@ -6,6 +6,7 @@ from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
+import serving
 import web
 from api import security
 from engine import bootstrap
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     api.register(app)
     web.register(app)
     security.register(app, https=settings.https, proxy_hops=settings.proxy_hops)
+    serving.register(app)
 
     @app.get("/healthz")
     def health():

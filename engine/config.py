@@ -32,6 +32,8 @@ class Settings:
     attachments_dir: Path | None = None  # default: <instance>/attachments
     attachment_max_bytes: int = 10 * MB
     attachments_per_case: int = 50
+    metrics_token: str = ""  # /metrics answers only with "Authorization: Bearer <this>"; empty: /metrics is off
+    log_format: str = "text"  # "json": one JSON object a line, with the request id and the case number
 
     def __post_init__(self):
         if not self.database_url:
@@ -56,8 +58,8 @@ class Settings:
     @classmethod
     def from_env(cls, env=None, **overrides) -> "Settings":
         """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_
-        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS, proxies and the
-        timeline key; overrides win."""
+        settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS, proxies, the
+        timeline key, the metrics token, the log format and whether to migrate at start; overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -74,6 +76,9 @@ class Settings:
             "https": env.get("GRIDFLOW_HTTPS", "").lower() in ("1", "true", "yes", "on"),
             "proxy_hops": int(env.get("GRIDFLOW_PROXY_HOPS", 0)),
             "timeline_key": env.get("GRIDFLOW_TIMELINE_KEY", ""),
+            "metrics_token": env.get("GRIDFLOW_METRICS_TOKEN", ""),
+            "migrate": env.get("GRIDFLOW_MIGRATE", "1").lower() not in ("0", "false", "no", "off"),
+            "log_format": env.get("GRIDFLOW_LOG_FORMAT", "text").lower(),
         }
         if env.get("GRIDFLOW_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["GRIDFLOW_ATTACHMENTS_DIR"])
