@@ -33,6 +33,16 @@ def quick_redis(connection: redis.Redis) -> redis.Redis:
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
+class Readiness:
+    """What /readyz checks: the app's database engine, its Redis (None with no queue) and the code's migration."""
+
+    def __init__(self, sql_engine, redis_client, head: str):
+        self.sql_engine, self.redis_client, self.head = sql_engine, redis_client, head
+
+    def check(self) -> dict[str, str]:
+        return readiness(self.sql_engine, self.redis_client, self.head)
+
+
 def readiness(sql_engine, redis_client, head: str) -> dict[str, str]:
     """Each dependency's state: "ok" or what is wrong with it."""
     checks = {}
@@ -61,8 +71,8 @@ def register(app) -> None:
     settings, deps = app.config["GRIDFLOW_SETTINGS"], app.extensions["gridflow"]
     sql_engine = deps.sessions.kw["bind"]
     queue = getattr(deps.scheduler, "queue", None)
-    redis_client = quick_redis(queue.connection) if queue is not None else None
-    head = migrations_head()
+    app.extensions["readiness"] = Readiness(
+        sql_engine, quick_redis(queue.connection) if queue is not None else None, migrations_head())
     metrics.watch(deps.sessions)
     state = metrics.StateCollector(deps)
     token = settings.metrics_token
@@ -86,6 +96,7 @@ def register(app) -> None:
             log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code, seconds * 1000,
                      extra={"method": request.method, "path": request.path, "endpoint": endpoint,
                             "status": response.status_code, "ms": round(seconds * 1000, 1), "case": case,
+                            "request_id": g.get("request_id"),
                             "case_id": case_id})
         return response
 
@@ -99,7 +110,7 @@ def register(app) -> None:
     @app.get("/readyz")
     def ready():
         """Readiness: the database and Redis answer and the schema is at this code's newest migration."""
-        checks = readiness(sql_engine, redis_client, head)
+        checks = app.extensions["readiness"].check()
         ok = all(value.startswith("ok") for value in checks.values())
         return jsonify(status="ready" if ok else "unready", checks=checks), 200 if ok else 503
 
