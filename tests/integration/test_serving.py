@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -286,3 +287,76 @@ def test_the_supervisor_serves_with_gunicorn_and_workers_counts_across_them_and_
     output = (tmp_path / "serving-0.log").read_text()
     assert '"message": "stopped"' in output and "Traceback" not in output
     assert not connection.smembers(f"rq:workers:{settings.queue_name}")  # the workers said goodbye to RQ
+
+
+def web_processes(master: int) -> list[int]:
+    """gunicorn's web processes under the supervisor (not its master)."""
+    gunicorn = [pid for pid in children(master)
+                if b"serving.gunicorn_conf" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid in gunicorn if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[1]
+            in {str(p) for p in gunicorn}]
+
+
+@pytest.mark.slow
+def test_a_web_process_killed_in_the_middle_of_a_filing_leaves_no_half_written_case(
+        deps, serve, sql_engine, settings):
+    if sql_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: a filing cannot be held half way from outside")
+    process, base = serve(web=1, workers=0)
+    token = auth.grant_token(deps, user_id(deps, "worker"), hours=24 * 3650).token  # the fixture clock is fake
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps({"type": "dispute", "title": "半途而废", "severity": "medium"}).encode()
+
+    def count(sql):
+        with sql_engine.connect() as c:
+            return c.scalar(text(sql))
+    counters = count("SELECT coalesce(sum(last), 0) FROM case_counters")
+    cases, tasks = count("SELECT count(*) FROM cases"), count("SELECT count(*) FROM tasks")
+    with sql_engine.connect() as blocker:  # the filing numbers and writes its case, then waits here
+        blocker.execute(text("LOCK TABLE timeline_events IN EXCLUSIVE MODE"))
+        failures = []
+        thread = threading.Thread(target=lambda: failures.append(_try(get, f"{base}/api/v1/cases", headers, body)))
+        thread.start()
+        wait_for(lambda: count("SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation "
+                               "WHERE r.relname = 'timeline_events' AND NOT l.granted") > 0, 15,
+                 "the filing blocked half way")
+        [web] = web_processes(process.pid)
+        os.kill(web, signal.SIGKILL)
+        thread.join(timeout=10)
+        blocker.rollback()
+    assert failures and isinstance(failures[0], OSError)  # the client saw its connection drop, not a 201
+    wait_for(lambda: count("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' "
+                           "OR wait_event_type = 'Lock'") == 0, 10, "the killed transaction rolled back")
+    assert count("SELECT count(*) FROM cases WHERE title = '半途而废'") == 0
+    assert count("SELECT count(*) FROM cases") == cases and count("SELECT count(*) FROM tasks") == tasks
+    assert count("SELECT coalesce(sum(last), 0) FROM case_counters") == counters  # its number was not used up
+
+    wait_for(lambda: len(web_processes(process.pid)) == 1, 15, "gunicorn replaced the killed process")
+    status, answer = get(f"{base}/api/v1/cases", headers, body)
+    assert status == 201, answer
+    case = json.loads(answer)
+    status, verified = get(f"{base}/api/v1/cases/{case['id']}/timeline/verify", headers)
+    assert status == 200 and json.loads(verified)["intact"] is True, verified
+    assert count("SELECT count(*) FROM cases WHERE title = '半途而废'") == 1
+
+
+def _try(call, *args):
+    try:
+        return call(*args)
+    except OSError as exc:
+        return exc
+
+
+def test_connections_cut_by_a_postgresql_restart_are_replaced_before_the_next_request(
+        app, client, login, sql_engine):
+    if sql_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to restart")
+    headers = login("worker")
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200  # the pool now holds a connection
+    with sql_engine.connect() as c:  # what a restart does to every open connection, without restarting
+        cut = c.scalar(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    assert cut >= 1
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    assert file(client, login)["status"]
