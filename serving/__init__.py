@@ -29,6 +29,8 @@ def migrations_head() -> str:
 def quick_redis(connection: redis.Redis) -> redis.Redis:
     """A client for the same Redis that gives up after a second, for readiness checks."""
     pool = connection.connection_pool
+    if type(pool) is not redis.ConnectionPool:  # Sentinel's pool finds the master itself: use it as it is
+        return connection
     kwargs = {**pool.connection_kwargs, "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
