@@ -360,3 +360,20 @@ def test_connections_cut_by_a_postgresql_restart_are_replaced_before_the_next_re
     assert client.get("/readyz").status_code == 200
     assert client.get("/api/v1/tasks", headers=headers).status_code == 200
     assert file(client, login)["status"]
+
+
+def test_a_database_url_with_two_hosts_uses_the_one_that_takes_writes(sql_engine):
+    """What docs/deploy.md sets for a primary and its replica: after a promotion no setting changes."""
+    if sql_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's libpq host lists")
+    from engine.store import db
+    url = sql_engine.url
+    two_hosts = (f"postgresql://{url.username}@/{url.database}?host=127.0.0.1:1&host={url.host}:{url.port or 5432}"
+                 "&target_session_attrs=read-write")
+    engine = db.make_engine(two_hosts)  # the first host answers nothing (as a lost primary)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT pg_is_in_recovery()")) is False
+            assert connection.scalar(text("SELECT inet_server_port()")) == (url.port or 5432)
+    finally:
+        engine.dispose()
