@@ -251,6 +251,35 @@ def start_serving(env: dict, web: int, workers: int, port: int, log: Path) -> su
     raise SystemExit(f"the web app was not ready within 60 s: see {log}")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc; 0 for one that is gone)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def tree(pid: int) -> dict[str, list[int]]:
+    """The supervisor's descendants, as web (gunicorn) and worker processes."""
+    found, todo = {"web": [], "workers": []}, [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+                found["web" if b"gunicorn" in command else "workers"].append(child)
+                todo.append(child)
+    return found
+
+
 def stop_serving(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -308,8 +337,13 @@ def main(argv=None) -> None:
                 load = Load(port, tokens, cookie, readable, args.seconds, args.max_requests, args.clients)
                 print(f"phase: {web} web process(es), {args.workers} workers, {args.clients} clients, "
                       f"{args.seconds:.0f} s ...", flush=True)
+                processes = tree(process.pid)
+                before = {part: cpu_seconds(pids) for part, pids in processes.items()}
+                client_before = time.process_time()
                 elapsed = load.run()
                 load.load_after = os.getloadavg()[0]
+                load.cpu = {part: cpu_seconds(pids) - before[part] for part, pids in processes.items()}
+                load.cpu["clients"] = time.process_time() - client_before
                 last = max(due.values())
                 wait = (last - datetime.now(UTC)).total_seconds() + 5
                 if wait > 0:
@@ -333,6 +367,9 @@ def report(results, args) -> None:
               f" (load average after it: {load.load_after:.1f})")
         print(f"requests {total} ({total / elapsed:.1f}/s), filings {load.filed} ({load.filed / elapsed:.1f}/s), "
               f"errors {errors}")
+        print(f"CPU used during the load: web {load.cpu['web']:.1f} s ({load.cpu['web'] / total * 1000:.1f} ms a "
+              f"request), workers {load.cpu['workers']:.1f} s, the client threads {load.cpu['clients']:.1f} s, "
+              f"of {elapsed * os.cpu_count():.0f} s the machine's {os.cpu_count()} cores had")
         print("| endpoint | requests | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|")
         for name, values in sorted(load.times.items()):
             print(f"| {name} | {len(values)} | {percentile(values, 50) * 1000:.0f} | "
@@ -354,6 +391,9 @@ def report(results, args) -> None:
               f"({mean[fewest]:.1f} -> {mean[most]:.1f}/s, the mean of {len(rates[fewest])} and "
               f"{len(rates[most])} phase(s))")
     best = max(load.filed / elapsed for _, load, elapsed, _ in results)
+    web_ms = min(load.cpu["web"] / sum(len(v) for v in load.times.values()) for _, load, _, _ in results) * 1000
+    print(f"web CPU per request of the mix: {web_ms:.1f} ms, so one free core answers about {1000 / web_ms:.0f} "
+          f"requests/s of it")
     print(f"headroom: {best:.1f} filings/s within the mix = {best * 86400:,.0f} a day, "
           f"{best * 86400 / PEAK_PER_DAY:,.0f}x a peak of {PEAK_PER_DAY:,} filings a day "
           f"(or {best * 3600 / (PEAK_PER_DAY / 8):,.0f}x if the whole day's peak came within 8 office hours)")
