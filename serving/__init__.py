@@ -11,6 +11,8 @@ import redis
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Response, g, jsonify, request
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import text
 
 from engine.store import db as database
@@ -31,7 +33,8 @@ def quick_redis(connection: redis.Redis) -> redis.Redis:
     pool = connection.connection_pool
     if type(pool) is not redis.ConnectionPool:  # Sentinel's pool finds the master itself: use it as it is
         return connection
-    kwargs = {**pool.connection_kwargs, "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+    kwargs = {**pool.connection_kwargs, "socket_timeout": 1.0, "socket_connect_timeout": 1.0,
+              "retry": Retry(NoBackoff(), 0)}  # a readiness check answers now rather than retry for seconds
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 

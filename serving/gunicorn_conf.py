@@ -15,6 +15,7 @@ limit_request_line is gunicorn's maximum, 8190 bytes (its default is 4094): a re
 (method, path with query string, protocol) is answered by gunicorn itself, before the app, with a 414 and a
 small HTML page; docs/api.md says so. Header fields are capped at 8190 bytes each and 100 in number.
 """
+import logging
 import multiprocessing
 import os
 
@@ -51,6 +52,7 @@ logconfig_dict = {
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},  # see accesslog
+        **{name: {"level": logging.getLevelName(level)} for name, level in logs.QUIET.items()},
     },
 }
 

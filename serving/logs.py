@@ -14,6 +14,7 @@ HEADER = "X-Request-Id"
 _ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+QUIET = {"spiff": logging.WARNING}  # SpiffWorkflow logs every task's state change at INFO: dozens a request
 
 
 def request_id_from(header: str | None) -> str:
@@ -72,3 +73,5 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     handler.addFilter(ContextFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(quiet)

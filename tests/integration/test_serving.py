@@ -56,7 +56,7 @@ def test_readyz_names_what_is_wrong_and_answers_503(app, client, clean_db):
     assert ready.status_code == 200
     assert ready.json == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "redis": "ok"}}
 
-    dead_redis = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    dead_redis = serving.quick_redis(redis.Redis(host="127.0.0.1", port=1))
     checks = serving.readiness(clean_db, dead_redis, serving.migrations_head())
     assert checks["database"] == "ok" and checks["redis"].startswith("unreachable: ConnectionError")
     behind = serving.readiness(clean_db, None, "9999")
@@ -330,6 +330,7 @@ def test_a_web_process_killed_in_the_middle_of_a_filing_leaves_no_half_written_c
         thread = threading.Thread(target=lambda: failures.append(_try(get, f"{base}/api/v1/cases", headers, body)))
         thread.start()
         wait_for(lambda: count("SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation "
+                               "JOIN pg_database d ON d.oid = l.database AND d.datname = current_database() "
                                "WHERE r.relname = 'timeline_events' AND NOT l.granted") > 0, 15,
                  "the filing blocked half way")
         [web] = web_processes(process.pid)
@@ -337,8 +338,9 @@ def test_a_web_process_killed_in_the_middle_of_a_filing_leaves_no_half_written_c
         thread.join(timeout=10)
         blocker.rollback()
     assert failures and isinstance(failures[0], OSError)  # the client saw its connection drop, not a 201
-    wait_for(lambda: count("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' "
-                           "OR wait_event_type = 'Lock'") == 0, 10, "the killed transaction rolled back")
+    wait_for(lambda: count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                           "(state LIKE 'idle in transaction%' OR wait_event_type = 'Lock')") == 0, 10,
+             "the killed transaction rolled back")
     assert count("SELECT count(*) FROM cases WHERE title = '半途而废'") == 0
     assert count("SELECT count(*) FROM cases") == cases and count("SELECT count(*) FROM tasks") == tasks
     assert count("SELECT coalesce(sum(last), 0) FROM case_counters") == counters  # its number was not used up
