@@ -152,6 +152,8 @@ def test_a_request_id_comes_back_and_a_log_line_names_it_and_the_case(client, lo
 
 
 def test_json_logs_carry_the_request_context_into_every_line(capsys):
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in ["", *logs.QUIET]}
     logs.configure("json")
     try:
         token = logs.REQUEST_ID.set("r-42"), logs.CASES.set(["LC20261124-0001"])
@@ -159,9 +161,10 @@ def test_json_logs_carry_the_request_context_into_every_line(capsys):
         logs.REQUEST_ID.reset(token[0])
         logs.CASES.reset(token[1])
     finally:
-        root = logging.getLogger()
         for handler in [h for h in root.handlers if getattr(h, "gridflow", False)]:
             root.removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     [line] = [json.loads(x) for x in capsys.readouterr().err.splitlines() if "gridflow.test" in x]
     assert line["message"] == "something happened" and line["request_id"] == "r-42"
     assert line["case"] == "LC20261124-0001" and line["level"] == "WARNING"
