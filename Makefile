@@ -15,12 +15,14 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# `make run`: gunicorn (2 x cores + 1 web processes, serving/gunicorn_conf.py) and $(RQ_WORKERS) RQ workers, one
+# supervisor for all (serving/supervisor.py); Ctrl-C stops them all
+RQ_WORKERS ?= 2
+
 run: $(BIN)/.installed
 	$(BIN)/flask --app app demo
 	@echo "Gridflow on http://$(HOST):$(PORT)/  (sign in as worker, leader, supervisor, 350583106_police; password gridflow-demo; API docs: /api/v1/docs)"
-	$(BIN)/python worker.py & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	$(BIN)/python -m serving --bind $(HOST):$(PORT) --workers $(RQ_WORKERS)
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .

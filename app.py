@@ -1,11 +1,13 @@
 """The web app's composition root: create_app() wires settings, database, engine and API."""
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
 import api
+import serving
 import web
 from api import security
 from engine import bootstrap
@@ -16,6 +18,7 @@ from engine.errors import GridflowError
 from engine.imports import demo, importer
 from engine.indicators import rollup
 from engine.sla import holidays
+from engine.store import archive as archives
 from engine.store import db as database
 from engine.store.model import Base
 from workflows import CATALOGUE
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
     api.register(app)
     web.register(app)
     security.register(app, https=settings.https, proxy_hops=settings.proxy_hops)
+    serving.register(app)
 
     @app.get("/healthz")
     def health():
@@ -107,5 +111,36 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
         """Rebuild the indicators' rollup from every case's timeline (docs/indicators.md)."""
         count = rollup.rebuild_all(app.extensions["gridflow"])
         click.echo(f"indicators rebuilt from {count} cases")
+
+    @app.cli.command("archive")
+    @click.option("--months", type=click.IntRange(1), default=12, show_default=True,
+                  help="Archive cases closed more than this many months ago.")
+    @click.option("--out", "folder", type=click.Path(file_okay=False), default=None,
+                  help="Folder for the archive file (default: <instance>/archive).")
+    @click.option("--dry-run", is_flag=True, help="Only count the cases that would move.")
+    def archive_cases(months, folder, dry_run):
+        """Move closed cases older than N months out of the hot tables into a gzip JSON-lines file."""
+        deps = app.extensions["gridflow"]
+        cutoff = deps.clock.now() - timedelta(days=round(months * 30.44))
+        done = archives.archive(deps.sessions, cutoff, Path(folder or Path(app.instance_path) / "archive"),
+                                dry_run=dry_run)
+        if dry_run:
+            click.echo(f"{done['cases']} case(s) closed before {cutoff:%Y-%m-%d} would move")
+        elif done["file"] is None:
+            click.echo(f"no case closed before {cutoff:%Y-%m-%d}: nothing archived")
+        else:
+            click.echo(f"{done['cases']} case(s), {done['rows']} rows, closed before {cutoff:%Y-%m-%d}: "
+                       f"{done['file']}")
+
+    @app.cli.command("verify-archive")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    def verify_archive(file):
+        """Check every archived case's timeline against its archived head, under the timeline key."""
+        result = archives.verify_file(settings.chain_key, Path(file))
+        click.echo(f"{result['cases']} case(s): {result['intact']} intact, {len(result['broken'])} broken")
+        for number, reason in result["broken"].items():
+            click.echo(f"  {number}: {reason}", err=True)
+        if result["broken"]:
+            raise SystemExit(1)
 
     return app

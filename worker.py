@@ -11,6 +11,7 @@ from rq import SimpleWorker
 from engine import bootstrap
 from engine.config import Settings
 from engine.deadlines import jobs
+from serving import logs, metrics
 from workflows import CATALOGUE
 
 log = logging.getLogger("gridflow.worker")
@@ -36,7 +37,7 @@ def sweep_forever(interval: float, stop: threading.Event) -> None:
     """Re-queue due deadlines every `interval` seconds until stopped."""
     while not stop.wait(interval):
         try:
-            jobs.sweep()
+            metrics.timed_sweep(jobs.sweep)
         except Exception:  # the next sweep tries again; a sweep must never kill the worker
             log.exception("deadline sweep failed")
         try:
@@ -46,12 +47,13 @@ def sweep_forever(interval: float, stop: threading.Event) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
-    deps = bootstrap.build(settings, CATALOGUE)  # may start the embedded Redis, which outlives any one worker
+    logs.configure(settings.log_format)
+    deps = bootstrap.build(settings, CATALOGUE, migrate=settings.migrate)  # may start the embedded Redis
+    metrics.watch(deps.sessions)  # firings, their lateness and breaches, counted once committed
     children_die_with_me()
     jobs.configure(deps)
-    jobs.sweep()
+    metrics.timed_sweep(jobs.sweep)
     stop = threading.Event()
     threading.Thread(target=sweep_forever, args=(settings.sweep_seconds, stop), daemon=True).start()
     worker = SimpleWorker([deps.scheduler.queue], connection=deps.scheduler.queue.connection)

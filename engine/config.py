@@ -38,6 +38,8 @@ class Settings:
     webhook_timeout_seconds: float = 5
     partner_retry_minutes: float = 10  # the same Open311 report from one partner within it files once
     open311_jurisdiction: str = ""  # the jurisdiction_id Open311 clients may send ("": any)
+    metrics_token: str = ""  # /metrics answers only with "Authorization: Bearer <this>"; empty: /metrics is off
+    log_format: str = "text"  # "json": one JSON object a line, with the request id and the case number
 
     def __post_init__(self):
         if not self.database_url:
@@ -63,7 +65,8 @@ class Settings:
     def from_env(cls, env=None, **overrides) -> "Settings":
         """Read GRIDFLOW_INSTANCE, DATABASE_URL, REDIS_URL, GRIDFLOW_QUEUE, SECRET_KEY and the GRIDFLOW_
         settings for office hours, warnings, deadline sweeps, attachments, tokens, HTTPS, proxies, the
-        timeline key, webhooks and Open311; overrides win."""
+        timeline key, webhooks, Open311, the metrics token, the log format and whether to migrate at start;
+        overrides win."""
         env = os.environ if env is None else env
         values = {
             "instance_path": Path(env.get("GRIDFLOW_INSTANCE", ROOT / "instance")),
@@ -86,6 +89,9 @@ class Settings:
             "webhook_timeout_seconds": float(env.get("GRIDFLOW_WEBHOOK_TIMEOUT_SECONDS", 5)),
             "partner_retry_minutes": float(env.get("GRIDFLOW_PARTNER_RETRY_MINUTES", 10)),
             "open311_jurisdiction": env.get("GRIDFLOW_OPEN311_JURISDICTION", ""),
+            "metrics_token": env.get("GRIDFLOW_METRICS_TOKEN", ""),
+            "migrate": env.get("GRIDFLOW_MIGRATE", "1").lower() not in ("0", "false", "no", "off"),
+            "log_format": env.get("GRIDFLOW_LOG_FORMAT", "text").lower(),
         }
         if env.get("GRIDFLOW_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["GRIDFLOW_ATTACHMENTS_DIR"])

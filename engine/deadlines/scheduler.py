@@ -84,4 +84,25 @@ class RQScheduler:
 
 
 def connect(url: str) -> redis.Redis:
+    """A Redis client for `url`: redis://, rediss://, unix://, or Sentinel as
+    redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]: the master Sentinel names now,
+    found again after a failover (RQ's workers and the scheduler work through such a client unchanged)."""
+    if url.startswith("redis+sentinel://"):
+        return sentinel_master(url)
     return redis.Redis.from_url(url)
+
+
+def sentinel_master(url: str) -> redis.Redis:
+    from urllib.parse import unquote, urlsplit
+
+    from redis.sentinel import Sentinel
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")
+    password = unquote(netloc[0].partition(":")[2]) or None if netloc[0] else None
+    hosts = [(host.rpartition(":")[0] or host, int(host.rpartition(":")[2] or 26379) if ":" in host else 26379)
+             for host in netloc[2].split(",") if host]
+    service, _, db = parts.path.strip("/").partition("/")
+    if not hosts or not service:
+        raise ValueError("a Sentinel URL is redis+sentinel://host:port[,host:port...]/service_name[/db]")
+    sentinel = Sentinel(hosts, socket_timeout=2.0, password=password, sentinel_kwargs={"socket_timeout": 2.0})
+    return sentinel.master_for(service, db=int(db or 0), socket_timeout=None)

@@ -100,11 +100,19 @@ def forget_pending(session: Session) -> None:
 
 def verify(session: Session, case_id: int) -> dict:
     """Recompute a case's chain and compare its end with the case's head: intact, or the first thing wrong."""
-    key, case = _key(session), session.get(Case, case_id)
-    recorded = case.timeline_seq or 0
+    case = session.get(Case, case_id)
+    events = session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case_id)
+                             .order_by(TimelineEvent.seq))
+    return verify_chain(_key(session), case_id, case.timeline_seq, case.timeline_hash, case.timeline_seal, events)
+
+
+def verify_chain(key: bytes, case_id: int, recorded: int | None, head_hash: str | None, seal: str | None,
+                 events) -> dict:
+    """The check itself, on a case's head and its events in seq order (rows, or anything with their
+    attributes, such as an archive's copy)."""
+    recorded = recorded or 0
     previous, count = GENESIS, 0
-    for e in session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case_id)
-                             .order_by(TimelineEvent.seq)):
+    for e in events:
         count += 1
         if e.seq != count:
             return _broken(count, recorded, count, f"event {count} is missing (the next one found is {e.seq})")
@@ -124,7 +132,7 @@ def verify(session: Session, case_id: int) -> dict:
     if count > recorded:
         return _broken(count, recorded, recorded + 1, f"event {recorded + 1} was added after the last event the "
                                                       f"case records ({recorded})")
-    if previous != case.timeline_hash or not _same(case.timeline_seal, head_seal(key, case_id, count, previous)):
+    if previous != head_hash or not _same(seal, head_seal(key, case_id, count, previous)):
         return _broken(count, recorded, count, "the case's record of its last event does not match event "
                                                f"{count}: the head was altered")
     return {"intact": True, "events": count, "recorded": recorded, "broken_at": None, "reason": None}

@@ -1,0 +1,6 @@
+"""`python -m serving`: see serving/supervisor.py."""
+import sys
+
+from serving.supervisor import main
+
+sys.exit(main())
