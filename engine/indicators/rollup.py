@@ -13,6 +13,7 @@ session as a before-commit hook (`install`).
 import copy
 from collections import defaultdict
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import delete, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,10 +38,14 @@ DIMS = ("grid_id", "department", "case_type", "worker_id")
 TOWN_KEYS = ("town_id", "department", "case_type")
 
 
-def install(sessions, calendar_of) -> None:
-    """Keep the rollup in every transaction of `sessions`; `calendar_of(session)` gives the business calendar."""
+def install(sessions, timezone: str, office_hours) -> None:
+    """Keep the rollup in every transaction of `sessions`, counting business time in `timezone` and
+    `office_hours`. The hooks hold those values only: SQLAlchemy's event registry keeps its listeners alive, and
+    one that held the app's dependencies would keep every app's engine and its connections alive with it."""
+    hours = SimpleNamespace(timezone=timezone, office_hours=office_hours)  # what clocks.calendar reads of deps
+
     def before_commit(session):
-        track(session, calendar_of)
+        track(session, lambda s: clocks.calendar(s, hours))
 
     def forget(session, *_):
         session.info.pop(timeline.WRITTEN, None)
