@@ -68,7 +68,7 @@ class Receivers:
                     self.end_headers()
 
                 def log_message(self, *args):
-                    pass
+                    """Quiet: the bench prints its own figures."""
             server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             self.servers.append(server)
