@@ -243,7 +243,7 @@ def start_serving(env: dict, web: int, workers: int, port: int, log: Path) -> su
             connection.request("GET", "/readyz")
             if connection.getresponse().status == 200:
                 return process
-        except OSError:
+        except OSError:  # not listening yet: ask again
             pass
         if process.poll() is not None:
             raise SystemExit(f"the supervisor stopped: see {log}")

@@ -63,11 +63,10 @@ class Due:
 @lru_cache(maxsize=8192)
 def _official_kind(day: date) -> tuple[bool, str] | None:
     """What the official calendar says of a day, or None for a year it does not cover."""
-    try:
-        working = chinese_calendar.is_workday(day)
-        _, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
+    official = official_day(day)
+    if official is None:
         return None
+    working, name = official
     weekend = day.weekday() >= 5
     if working:
         return True, MAKE_UP_DAY if weekend else "weekday"
@@ -89,7 +88,7 @@ def official_day(day: date) -> tuple[bool, str | None] | None:
     try:
         working = chinese_calendar.is_workday(day)
         _, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
+    except NotImplementedError:  # chinese-calendar's answer for a year it has no data for
         return None
     return working, name
 

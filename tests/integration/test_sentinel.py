@@ -23,7 +23,7 @@ def wait(condition, seconds=10.0):
         try:
             if condition():
                 return
-        except (redis.RedisError, OSError):
+        except (redis.RedisError, OSError):  # the sentinel is still starting: ask again
             pass
         time.sleep(0.05)
     raise AssertionError("not within time")
