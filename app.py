@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, clock=None) -> Flask:
         """Move closed cases older than N months out of the hot tables into a gzip JSON-lines file."""
         deps = app.extensions["gridflow"]
         cutoff = deps.clock.now() - timedelta(days=round(months * 30.44))
+        rollup.catch_up(deps)  # a case leaves only once the indicators have counted all of it
         done = archives.archive(deps.sessions, cutoff, Path(folder or Path(app.instance_path) / "archive"),
                                 dry_run=dry_run)
         if dry_run:

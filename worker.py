@@ -1,4 +1,5 @@
-"""The RQ worker: fires deadlines with its scheduler on, and sweeps for lost ones every minute."""
+"""The RQ worker: fires deadlines with its scheduler on, and sweeps for lost ones every minute (and brings the
+indicators' rollup up to date)."""
 import ctypes
 import logging
 import os
@@ -44,6 +45,10 @@ def sweep_forever(interval: float, stop: threading.Event) -> None:
             jobs.next_rounds()
         except Exception:  # a campaign's next round waits for the next sweep
             log.exception("launching campaign rounds failed")
+        try:
+            jobs.count_indicators()
+        except Exception:  # the cases stay behind in the index; the next sweep or a reader folds them
+            log.exception("counting the indicators failed")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from api.context import Blueprint, authenticate, deps, user
 from api.schemas import Input
 from engine.errors import AuthenticationError, NotFoundError, PermissionDenied, ValidationError
 from engine.indicators import definitions as d
+from engine.indicators import rollup
 from engine.read import indicators as ri
 from engine.store.model import User
 
@@ -113,6 +114,7 @@ def query_of(args: dict, session) -> ri.Query:
 
 def report(args: dict, ranked_by: str | None = None) -> dict:
     engine = deps()
+    rollup.catch_up(engine, rollup.FOR_A_READER)  # what was just done is in the numbers
     with engine.uow() as uow:
         q = query_of(args, uow.session)
         if ranked_by:

@@ -369,7 +369,7 @@ def report(results, args) -> None:
               f"errors {errors}")
         print(f"CPU used during the load: web {load.cpu['web']:.1f} s ({load.cpu['web'] / total * 1000:.1f} ms a "
               f"request), workers {load.cpu['workers']:.1f} s, the client threads {load.cpu['clients']:.1f} s, "
-              f"of {elapsed * os.cpu_count():.0f} s the machine's {os.cpu_count()} cores had")
+              f"of the {elapsed * os.cpu_count():.0f} CPU-seconds the machine's {os.cpu_count()} cores had")
         print("| endpoint | requests | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|")
         for name, values in sorted(load.times.items()):
             print(f"| {name} | {len(values)} | {percentile(values, 50) * 1000:.0f} | "

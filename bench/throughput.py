@@ -50,7 +50,10 @@ def timed(fn, *args):
 
 
 def reset(engine) -> None:
-    """Drop Gridflow's tables and migrate from scratch, as the tests do."""
+    """Drop Gridflow's tables and migrate from scratch, as the tests do (a PostgreSQL database that is not
+    there yet is made first)."""
+    if engine.dialect.name == "postgresql":
+        db.create_database(engine.url.render_as_string(hide_password=False), "postgres")
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -4,7 +4,6 @@ from datetime import time, timedelta
 from engine.config import Settings
 from engine.deadlines.scheduler import RQScheduler, connect
 from engine.deps import Deps, WebhookPolicy
-from engine.indicators import rollup
 from engine.process import runner
 from engine.store import db, embedded_redis
 from engine.store.blobstore import BlobStore
@@ -46,5 +45,4 @@ def build(settings: Settings, catalogue: dict, sql_engine=None, clock=None, migr
     if clock is not None:
         deps.clock = clock
     runner.use_clock(deps.clock)
-    rollup.install(deps.sessions, deps.timezone, deps.office_hours)  # indicators, as events happen
     return deps

@@ -7,7 +7,7 @@ names are the base ones."""
 import os
 from urllib.parse import urlsplit
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from engine.store import db
 
@@ -38,13 +38,5 @@ def queue_name(base: str) -> str:
 def create_database(base: str) -> None:
     """Create the worker's PostgreSQL database, connected to the base one, unless it exists already."""
     url = database_url(base)
-    if url == base:
-        return
-    name = make_url(url).database
-    admin = create_engine(db.normalize_url(base), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    if url != base:
+        db.create_database(url, make_url(base).database)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from api import indicator_export, messages
 from engine.errors import ValidationError
 from engine.indicators import definitions as d
+from engine.indicators import rollup
 from engine.read import indicators as ri
 from engine.store.model import Department, Grid
 from web import labels, session
@@ -98,6 +99,7 @@ def index():
     deps, user = session.deps(), _reader()
     errors: dict = {}
     q = _query(request.args, errors)
+    rollup.catch_up(deps, rollup.FOR_A_READER)  # what was just done is in the numbers
     with deps.uow() as uow:
         s = uow.session
         try:
@@ -155,6 +157,7 @@ def export():
     fmt = request.args.get("format", "xlsx")
     if errors or fmt not in ("csv", "xlsx"):
         abort(400)
+    rollup.catch_up(deps, rollup.FOR_A_READER)
     with deps.uow() as uow:
         result = ri.run(uow.session, user, q, _today(deps), deps.catalogue)
     cells = indicator_export.table(result.rows, result.total)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from engine.campaigns import services as campaigns
 from engine.deadlines import delivery, firing
 from engine.deps import Deps
+from engine.indicators import rollup
 
 _deps: Deps | None = None
 WAIT_IN_JOB = 2.0  # seconds: a job woken this little before a due time waits instead of re-queueing
@@ -105,6 +106,11 @@ def sweep() -> int:
     if hook is not None and hook <= _deps.clock.now():
         _deps.scheduler.wake_webhooks()
     return len(due) + (hook is not None)
+
+
+def count_indicators() -> int:
+    """Fold the cases changed since the last sweep into the indicators' rollup (the worker's sweep calls it)."""
+    return rollup.catch_up(_deps)
 
 
 def next_rounds() -> int:

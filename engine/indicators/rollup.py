@@ -1,21 +1,22 @@
-"""The rollup: kept up to date in the same transaction as every change to a case, rebuilt from the raw rows on
-demand, and compared with a recount by the tests.
+"""The rollup: kept up to date by the worker within a minute of every change to a case (and by a reader before it
+reads), rebuilt from the raw rows on demand, and compared with a recount by the tests.
 
-Every transaction that appends timeline events (filing, completing a task, a deadline firing, a supervision
-order, a withdrawal, a migration...) ends, just before its commit, in `track`: for each case it touched, the
-new events are folded into the case's stored state (`indicator_cases`), the case's counts are worked out
-again from that state, and only the difference from the counts stored last time is added to the rollup
-tables (`indicator_daily`, `indicator_monthly`) by one upsert each. So a change to a case costs a handful of
-statements whatever its history, reads are sums over the rollup, and a late event that moves a count from one
-day to another (a late feedback after a breach) moves it in the rollup too. bootstrap wires `track` to every
-session as a before-commit hook (`install`).
+A use case pays nothing for it: every transaction that appends timeline events moves the case's
+`timeline_seq` past its `indicator_seq`, which puts the case in a small partial index (`ix_cases_indicators_behind`).
+`catch_up` takes those cases a batch at a time, locked and skipping any a use case holds, folds their new events
+into each case's stored state (`indicator_cases`), works out the case's counts again from that state, adds only
+the difference from the counts stored last time to the rollup tables (`indicator_daily`, `indicator_monthly`,
+`indicator_town_monthly`) and moves `indicator_seq` up to the last event folded. A batch of cases costs a
+handful of statements whatever their histories, a late event that moves a count from one day to another (a late
+feedback after a breach) moves it in the rollup too, and two catch-ups at once never count a case twice.
+The worker catches up at every sweep (`engine/deadlines/jobs.count_indicators`); the indicators' readers catch
+up first, so what a supervisor has just done is in the numbers they read.
 """
 import copy
 from collections import defaultdict
 from datetime import date
-from types import SimpleNamespace
 
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,6 @@ from engine.indicators import fold as folding
 from engine.indicators.definitions import COUNTERS
 from engine.places import grid as grids
 from engine.sla import clocks
-from engine.store import timeline
 from engine.store.model import (
     Case,
     Grid,
@@ -36,65 +36,55 @@ from engine.store.model import (
 
 DIMS = ("grid_id", "department", "case_type", "worker_id")
 TOWN_KEYS = ("town_id", "department", "case_type")
+BATCH = 500  # cases folded in one transaction
+FOR_A_READER = 2000  # cases a reader folds before it reads, at most: more than that is the worker's backlog
+BEHIND = Case.timeline_seq > Case.indicator_seq  # the predicate of the partial index ix_cases_indicators_behind
 
 
-def install(sessions, timezone: str, office_hours) -> None:
-    """Keep the rollup in every transaction of `sessions`, counting business time in `timezone` and
-    `office_hours`. The hooks hold those values only: SQLAlchemy's event registry keeps its listeners alive, and
-    one that held the app's dependencies would keep every app's engine and its connections alive with it."""
-    hours = SimpleNamespace(timezone=timezone, office_hours=office_hours)  # what clocks.calendar reads of deps
-
-    def before_commit(session):
-        track(session, lambda s: clocks.calendar(s, hours))
-
-    def forget(session, *_):
-        session.info.pop(timeline.WRITTEN, None)
-
-    event.listen(sessions, "before_commit", before_commit)
-    event.listen(sessions, "after_commit", forget)
-    event.listen(sessions, "after_rollback", forget)
-    sessions.indicators_hook = (before_commit, forget)
+def catch_up(deps, limit: int | None = None) -> int:
+    """Fold the new events of the cases the rollup is behind on, BATCH a transaction, until none is left (or
+    `limit` cases are done); cases that another transaction holds are left for the next call. Returns the count."""
+    done = 0
+    while limit is None or done < limit:
+        size = BATCH if limit is None else min(BATCH, limit - done)
+        with deps.uow() as uow:
+            folded = fold_behind(uow.session, clocks.calendar(uow.session, deps), size)
+            uow.commit()
+        done += folded
+        if folded < size:
+            return done
+    return done
 
 
-def uninstall(sessions) -> None:
-    """Stop keeping the rollup (the bench measures a use case with and without it)."""
-    before_commit, forget = sessions.indicators_hook
-    event.remove(sessions, "before_commit", before_commit)
-    event.remove(sessions, "after_commit", forget)
-    event.remove(sessions, "after_rollback", forget)
-
-
-def track(session: Session, calendar_of) -> None:
-    """Fold this transaction's new timeline events into their cases' counts and add the difference to the rollup."""
-    new = session.info.pop(timeline.WRITTEN, None)
-    if not new:
-        return
-    by_case = defaultdict(list)
-    for e in new:
-        if e.kind in folding.READS:
-            by_case[e.case_id].append(e)
-    if not by_case:
-        return  # claims, comments, warnings...: nothing the indicators count
-    cal = calendar_of(session)
-    known = [case_id for case_id, events in by_case.items() if min(e.seq for e in events) > 1]  # 1: just filed
+def fold_behind(session: Session, cal, size: int = BATCH) -> int:
+    """In the caller's transaction: up to `size` cases the rollup is behind on, locked (skipping locked ones),
+    folded and added to the rollup; their `indicator_seq` moved to the last event folded. Returns the count."""
+    behind = session.execute(
+        select(Case.id, Case.grid_id, Case.type, Case.reporter_id, Case.indicator_seq, Case.timeline_seq)
+        .where(BEHIND).order_by(Case.id).limit(size).with_for_update(skip_locked=True)).all()
+    if not behind:
+        return 0
+    ids = [c.id for c in behind]
     stored = {row.case_id: row for row in session.scalars(
-        select(IndicatorCase).where(IndicatorCase.case_id.in_(known)))} if known else {}
+        select(IndicatorCase).where(IndicatorCase.case_id.in_(ids)))}
+    events = defaultdict(list)
+    for e in session.execute(
+            select(TimelineEvent.case_id, TimelineEvent.seq, TimelineEvent.at, TimelineEvent.kind,
+                   TimelineEvent.reason, TimelineEvent.payload)
+            .join(Case, Case.id == TimelineEvent.case_id)
+            .where(TimelineEvent.case_id.in_(ids), TimelineEvent.seq > Case.indicator_seq,
+                   TimelineEvent.seq <= Case.timeline_seq, TimelineEvent.kind.in_(folding.READS))
+            .order_by(TimelineEvent.case_id, TimelineEvent.seq)):
+        events[e.case_id].append(e)
     deltas: dict = defaultdict(lambda: defaultdict(float))
-    for case_id, events in by_case.items():
-        row = stored.get(case_id)
-        events.sort(key=lambda e: e.seq)
-        seen = row.seq if row is not None else 0
-        if row is None and events[0].seq > 1:  # a case from before the rollup (or a rebuild): its whole history
-            events = list(session.scalars(select(TimelineEvent).where(
-                TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq)))
-        events = [e for e in events if e.seq > seen]
-        if not events:
-            continue
-        state = folding.fold(_copy(row.state) if row is not None else None, events, cal)
+    for case in behind:
+        row = stored.get(case.id)
+        if not events[case.id]:
+            continue  # claims, comments, warnings...: nothing the indicators count
+        state = folding.fold(_copy(row.state) if row is not None else None, events[case.id], cal)
+        state["town"] = state.get("town") or _town_of(session, case.grid_id)
         facts = _encode(folding.facts(state))
         old = row.facts if row is not None else {}
-        case = session.get(Case, case_id)
-        state["town"] = state.get("town") or _town_of(session, case.grid_id)
         dims = (case.grid_id, case.type, case.reporter_id, state["town"])
         for key in set(old) | set(facts):
             before, after = old.get(key, {}), facts.get(key, {})
@@ -103,11 +93,22 @@ def track(session: Session, calendar_of) -> None:
                 if change:
                     deltas[(key, dims)][counter] += change
         if row is None:
-            session.add(IndicatorCase(case_id=case_id, seq=events[-1].seq, state=state, facts=facts))
+            session.add(IndicatorCase(case_id=case.id, state=state, facts=facts))
         else:
-            row.seq, row.state, row.facts = events[-1].seq, state, facts
+            row.state, row.facts = state, facts
+    session.flush()
+    _counted(session, [{"case_id": c.id, "seq": c.timeline_seq} for c in behind])
     if deltas:
         add(session, deltas)
+    return len(behind)
+
+
+def _counted(session: Session, seqs: list[dict]) -> None:
+    """Move each case's `indicator_seq` to the last event folded ({case_id, seq} each; one executemany). A Core
+    UPDATE of that column only: the case's version (optimistic locking) is the use cases' business."""
+    cases = Case.__table__
+    session.execute(update(cases).where(cases.c.id == bindparam("case_id")).values(indicator_seq=bindparam("seq")),
+                    seqs)
 
 
 def _town_of(session: Session, grid_id: int) -> int:
@@ -127,7 +128,7 @@ def add(session: Session, deltas: dict) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql" and len(rows) <= 50:
-        _upsert_all(session, rows)  # the live path's few rows: every table in one round trip
+        _upsert_all(session, rows)  # a small batch's rows: every table in one round trip
         return
     daily, monthly, towns = (defaultdict(lambda: defaultdict(float)) for _ in range(3))
     for (day, grid_id, department, case_type, worker_id, town_id), counts in rows.items():
@@ -266,7 +267,7 @@ def rebuild(session: Session, cal, batch: int = 2000, flush_every: int = 50_000,
     """Throw the rollup away and build it again from every case's raw timeline events. Returns the case count.
 
     Counts are summed in memory for `flush_every` cases at a time and added to the rollup tables by the same
-    upsert the live path uses, so a city's year needs no more memory than a slice of it."""
+    upsert `catch_up` uses, so a city's year needs no more memory than a slice of it."""
     for table in (IndicatorDaily, IndicatorMonthly, IndicatorTownMonthly, IndicatorCase):
         session.execute(delete(table))
     totals: dict = defaultdict(lambda: defaultdict(float))
@@ -285,16 +286,24 @@ def rebuild(session: Session, cal, batch: int = 2000, flush_every: int = 50_000,
             for counter, amount in counts.items():
                 totals[(key, dims)][counter] += amount
         if len(pending) >= batch:
-            session.execute(IndicatorCase.__table__.insert(), pending)
+            _keep(session, pending)
             pending = []
         if count % flush_every == 0:
             flush()
             if progress:
                 progress(count)
     if pending:
-        session.execute(IndicatorCase.__table__.insert(), pending)
+        _keep(session, pending)
     flush()
     return count
+
+
+def _keep(session: Session, folded: list[dict]) -> None:
+    """The rebuild's folded cases: their states and facts stored, their `indicator_seq` moved to the last event
+    folded (a case that has changed since is behind again, and the worker adds the rest)."""
+    session.execute(IndicatorCase.__table__.insert(), [
+        {"case_id": f["case_id"], "state": f["state"], "facts": f["facts"]} for f in folded])
+    _counted(session, [{"case_id": f["case_id"], "seq": f["seq"]} for f in folded])
 
 
 def stored(session: Session, table=IndicatorDaily) -> dict:

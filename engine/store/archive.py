@@ -56,7 +56,8 @@ def _row(row) -> dict:
 def archive(session_factory, cutoff: datetime, folder: Path, batch: int = 200, dry_run: bool = False,
             limit: int | None = None) -> dict:
     """Move closed cases closed before `cutoff` to a new file in `folder`; returns what was done."""
-    closed_before = (Case.closed_at.is_not(None)) & (Case.closed_at < cutoff)
+    # a case the indicators' rollup has not counted to the end yet stays until the worker has (one sweep)
+    closed_before = Case.closed_at.is_not(None) & (Case.closed_at < cutoff) & (Case.timeline_seq <= Case.indicator_seq)
     tables = case_tables()
     if dry_run:
         with session_factory() as session:

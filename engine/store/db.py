@@ -5,7 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -101,6 +101,20 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
 def _forget_unless_savepoint(session, transaction) -> None:
     if not transaction.nested:  # a savepoint rolled back keeps the transaction, and its events, going
         timeline.forget_pending(session)
+
+
+def create_database(url: str, via: str) -> None:
+    """Make the PostgreSQL database `url` names unless it exists, connected to the database `via` of the same
+    server (a bench's own database on a fresh server, an xdist worker's beside the tests' base one)."""
+    url = make_url(normalize_url(url))
+    admin = create_engine(url.set(database=via), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                     {"name": url.database}):
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
 
 
 def upgrade(engine: Engine, timeline_key: bytes | None = None, revision: str = "head") -> None:

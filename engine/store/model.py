@@ -137,6 +137,8 @@ class Case(Base):
         Index("ix_cases_responsible_status", "responsible_grid_id", "status"),
         Index("ix_cases_grid_created", "grid_id", "created_at"),  # search by place, newest first
         Index("ix_cases_reporter_created", "reporter_id", "created_at"),  # "my reports"
+        Index("ix_cases_indicators_behind", "id", postgresql_where=text("timeline_seq > indicator_seq"),
+              sqlite_where=text("timeline_seq > indicator_seq")),  # the rollup's work list
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -168,6 +170,9 @@ class Case(Base):
     timeline_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     timeline_hash: Mapped[str | None] = mapped_column(String(64))
     timeline_seal: Mapped[str | None] = mapped_column(String(64))
+    # the last event the indicators' rollup has counted (engine/indicators/rollup.py): a case whose timeline has
+    # gone past it waits in a small partial index for the worker to fold its new events in
+    indicator_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     process_version: Mapped[ProcessVersion] = relationship()
     __mapper_args__ = {"version_id_col": version}
@@ -529,12 +534,11 @@ class CampaignEvent(Base):
 
 
 class IndicatorCase(Base):
-    """What one case counts for in the indicators (engine/indicators/): its history folded up to `seq`, and the
-    counts last added to the rollup for it, so the next change adds only the difference."""
+    """What one case counts for in the indicators (engine/indicators/): its history folded up to the case's
+    `indicator_seq`, and the counts last added to the rollup for it, so the next change adds only the difference."""
 
     __tablename__ = "indicator_cases"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    seq: Mapped[int]  # the last timeline event folded in
     state: Mapped[dict]
     facts: Mapped[dict]  # "day|department" -> {counter: amount}
 

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from engine.store.model import Case, TimelineEvent
 
 PENDING, HEADS = "timeline_pending", "timeline_heads"  # session.info: events to write at commit, heads so far
-WRITTEN = "timeline_new"  # session.info: the events this commit writes, for the hooks after (the indicators)
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -84,7 +83,6 @@ def write_pending(session: Session) -> None:
         return
     key = _key(session)
     session.add_all(events)
-    session.info.setdefault(WRITTEN, []).extend(events)
     for case_id, (seq, last_hash) in heads.items():
         case = session.get(Case, case_id)
         if (case.timeline_seq or 0) != seq:
