@@ -15,10 +15,10 @@ from sqlalchemy import Float, cast, exists, func, select
 
 from engine.errors import ValidationError
 from engine.indicators.definitions import COUNTERS
+from engine.read.indicators import FIRST_YEAR, LAST_YEAR
 from engine.store.model import Case, Department, IndicatorCase
 
 NO_DEPARTMENT = "(none)"  # the department filter's value for "counted under no department" (never dispatched)
-FIRST_YEAR, LAST_YEAR = 2000, 2999  # as the indicators read them
 
 
 @dataclass(frozen=True)
