@@ -20,7 +20,8 @@ class Cases(MethodView):
         """Search the cases I may see: by number, text, grid, reporter, type, status, period; newest first.
 
         Also by severity, open (not closed yet), overdue (an open task past due now) and breached (a time limit
-        of the case ran out, open or closed since)."""
+        of the case ran out, open or closed since), and department; and the cases behind a number of the
+        indicators: `counted` (a counter) on the days `counted_from` to `counted_to`, for a department."""
         return paging.paged(search.find_cases(deps(), user(), **query))
 
     @blp.arguments(schemas.CaseCreate)

@@ -47,6 +47,10 @@ FIELD_MESSAGES = (  # (pattern over the engine's field message, msgid; named gro
     (r"No grid with code .*", N_("Unknown grid.")),
     (r"Not a cursor of this list and sort order\.", N_("The page link is out of date; search again.")),
     (r"Unknown grid code, or outside your area\.", N_("Unknown grid, or outside your area.")),
+    (r"No department with code '(?P<code>.*)'\.", N_("No department with code %(code)s.")),
+    (r"Give the counter the days are for\.", N_("Choose what was counted on these days.")),
+    (r"Must be a date from (?P<low>\d+) to (?P<high>\d+)\.", N_("Give a date from %(low)s to %(high)s.")),
+    (r"Must be on or after counted_from\.", N_("Must be on or after the first day.")),
 )
 HTTP_MESSAGES = (  # the API's own messages, beside the engine's
     (r"the request data is not valid", N_("The request data is not valid.")),

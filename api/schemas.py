@@ -8,8 +8,9 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from engine.cases import attachments
+from engine.indicators.definitions import COUNTERS
 from engine.process.catalogue import SEVERITIES
-from engine.read import search, views
+from engine.read import drilldown, search, views
 from engine.store import filetypes
 from engine.store.model import TASK_STATUSES
 
@@ -336,6 +337,15 @@ class CaseQuery(CaseFilters):
                                                       "false: none is"})
     breached = fields.Boolean(metadata={"description": "true: a time limit of the case ran out (a breach was "
                                                        "recorded), open or closed since; false: none did"})
+    counted = fields.String(validate=validate.OneOf(COUNTERS), metadata={
+        "description": "the cases an indicator's counter counts (docs/indicators.md), e.g. closed_on_time: with "
+                       "the grid, type, reporter, days and department of a number on the indicators, exactly the "
+                       "cases behind it; each case found says how much it counts (`counted`)"})
+    counted_from = fields.Date(metadata={"description": "with `counted`: counted on this local day or later"})
+    counted_to = fields.Date(metadata={"description": "with `counted`: counted on this local day or earlier"})
+    department = fields.String(validate=validate.Length(1, 40), metadata={
+        "description": "a department code: cases whose handling went to it (with `counted`: counted for it); "
+                       f"{drilldown.NO_DEPARTMENT}: counted under no department (never dispatched)"})
     sort = fields.String(load_default="-created", validate=validate.OneOf(list(search.CASE_SORTS)),
                          metadata={"description": "-created: newest first; created: oldest first"})
 
@@ -344,6 +354,9 @@ class CaseSummary(CaseFields):
     """A case in a list: enough to pick it, without its tasks and timeline."""
 
     next_due_at = LocalDateTime(allow_none=True, metadata={"description": "the soonest due time of its open tasks"})
+    counted = fields.Float(metadata={
+        "description": "with the `counted` filter only: how much the case counts for that counter on those days "
+                       "(a case handled twice was due to handle twice); the cases' amounts add up to the number"})
 
 
 class TaskComplete(Input):

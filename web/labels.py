@@ -112,6 +112,18 @@ INDICATORS = {  # engine/indicators/definitions.py, docs/indicators.md
     "reported": _l("Reports filed"), "registered": _l("Registered"), "due_to_close": _l("Due to close"),
     "closed": _l("Closed cases"), "score": _l("Score"), "grade": _l("Grade"),
 }
+COUNTERS = {  # engine/indicators/definitions.py COUNTERS, as what a case was counted for (the search's "counted")
+    "reported": _l("Cases reported"), "valid_reports": _l("Valid reports"),
+    "reg_decided": _l("Registration decisions"), "registered": _l("Registrations"),
+    "registered_on_time": _l("Registrations on time"), "supervised": _l("Supervised cases"),
+    "dispatched": _l("Dispatches"), "dispatched_on_time": _l("Dispatches on time"),
+    "due_to_handle": _l("Handling due"), "handled": _l("Handlings done"), "handled_on_time": _l("Handlings on time"),
+    "returned": _l("Handlings returned"), "extended": _l("Handlings extended"), "reworked": _l("Handlings reworked"),
+    "handle_minutes": _l("Handling time"), "due_to_close": _l("Closing due"), "closed": _l("Closings"),
+    "closed_on_time": _l("Closings on time"), "close_minutes": _l("Time to close"),
+    "overdue_open": _l("Open past the case limit"), "follow_ups": _l("Follow-up visits"),
+    "satisfied": _l("Satisfied follow-ups"),
+}
 PERIODS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "quarter": _l("Quarter"), "year": _l("Year")}
 GROUPINGS = {"child": _l("Next level down"), "department": _l("Department"), "type": _l("Case type"),
              "worker": _l("Grid worker")}
@@ -121,7 +133,7 @@ GROUPS = {"status": STATUSES, "severity": SEVERITIES, "choice": CHOICES, "depart
           "mark": DIAGRAM_MARKS, "webhook_event": WEBHOOK_EVENTS, "delivery": DELIVERY_STATUSES,
           "assignment": ASSIGNMENT_STATUSES, "campaign": CAMPAIGN_STATUSES, "field_kind": FIELD_KINDS,
           "recurrence": RECURRENCES, "progress": PROGRESS, "campaign_event": CAMPAIGN_EVENTS,
-          "indicator": INDICATORS, "period": PERIODS, "grouping": GROUPINGS}
+          "indicator": INDICATORS, "counter": COUNTERS, "period": PERIODS, "grouping": GROUPINGS}
 
 
 def label(group: str, code) -> str:

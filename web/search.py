@@ -7,17 +7,19 @@ from flask_babel import gettext as _
 
 from api import messages
 from engine.errors import ValidationError
-from engine.read import pages, search
-from web import exports, session
+from engine.indicators.definitions import COUNTERS
+from engine.read import drilldown, pages, search
+from web import exports, labels, session
 from web.i18n import TIMEZONE
 from web.session import signed_in
 
 bp = Blueprint("search", __name__)
 PAGE = 20
 TEXTS = {"number": 40, "q": 200, "reporter": 64}  # longest value of each text filter, as the API's
-CHOICES = ("type", "grid", "status", "severity")
+CHOICES = ("type", "grid", "status", "severity", "counted", "department")
 FLAGS = ("open", "overdue", "breached")
 DAYS = ("filed_from", "filed_to")
+COUNTED_DAYS = ("counted_from", "counted_to")  # local days, inclusive, as the indicators' periods
 
 
 def statuses(catalogue) -> list[str]:
@@ -53,6 +55,13 @@ def read_filters(args) -> tuple[dict, dict, dict]:
             if name == "filed_to":
                 day += timedelta(days=1)  # the whole day it names
             query[name] = datetime.combine(day, time(), exports.LOCAL)
+    for name in COUNTED_DAYS:
+        form[name] = args.get(name, "").strip()
+        if form[name]:
+            try:
+                query[name] = date.fromisoformat(form[name])
+            except ValueError:
+                errors[name] = [_("Enter a date like 2026-11-30.")]
     form["sort"] = args.get("sort") if args.get("sort") in search.CASE_SORTS else "-created"
     query["sort"] = form["sort"]
     return query, form, errors
@@ -64,19 +73,39 @@ def index():
     """案件查询: the cases I may see that match the filters, newest first, one page at a time."""
     user, deps = session.current_user(), session.deps()
     query, form, errors = read_filters(request.args)
-    rows, cursor, status = [], None, 200
+    rows, cursor, status, tally = [], None, 200, None
     if not errors:
         try:
             found = search.find_cases(deps, user, limit=PAGE, cursor=request.args.get("cursor") or None, **query)
             rows, cursor = found.items, found.next_cursor
+            if form["counted"] or form["department"]:
+                tally = search.tally_cases(deps, user, **{k: v for k, v in query.items() if k != "sort"})
         except ValidationError as exc:
             errors, status = messages.field_errors(exc), 422
     else:
         status = 422
     args = {k: v for k, v in form.items() if v and not (k == "sort" and v == "-created")}
+    departments = pages.department_choices(deps)
     return render_template("search.html", form=form, errors=errors, rows=rows, cursor=cursor, args=args,
                            grids=pages.grid_choices(deps, user), statuses=statuses(deps.catalogue),
+                           departments=departments, counters=COUNTERS, tally=tally,
+                           why=None if errors else why(form, departments),
                            catalogue=deps.catalogue, nav="search", timezone=TIMEZONE), status
+
+
+def why(form: dict, departments: list[dict]) -> str | None:
+    """The indicator filters in words ("按期结案 · 2026-11-01 至 2026-11-30 · 部门：司法所"): why these cases."""
+    parts = []
+    if form["counted"]:
+        parts.append(labels.label("counter", form["counted"]))
+    if form["counted_from"] or form["counted_to"]:
+        parts.append(_("From %(start)s to %(end)s", start=form["counted_from"] or "…", end=form["counted_to"] or "…"))
+    if form["department"]:
+        names = {d["code"]: d["name"] for d in departments}
+        name = _("No department") if form["department"] == drilldown.NO_DEPARTMENT else \
+            names.get(form["department"], form["department"])
+        parts.append(_("Department: %(name)s", name=name))
+    return " · ".join(parts) or None
 
 
 @bp.get("/search/export.<kind>")

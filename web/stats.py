@@ -1,7 +1,7 @@
 """统计, the indicators (考核评价) on the supervisor's desk: a grid subtree's period as tables and charts, drilled
 down from city to town to village to grid, each number linking to the cases it counts, and the same tables as
 CSV and XLSX. Admins also set the score's weights and grades here. Reads engine/read/indicators.py, as the API."""
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from api import indicator_export, messages
 from engine.errors import ValidationError
 from engine.indicators import definitions as d
 from engine.indicators import rollup
+from engine.read import drilldown
 from engine.read import indicators as ri
 from engine.store.model import Department, Grid
 from web import labels, session
@@ -63,17 +64,21 @@ def _search_base() -> str:
     return "/search?" if has_page else "/api/v1/cases?"
 
 
-def _search_url(base: str, grid_code: str | None, span, *, case_type=None, reporter=None, open_=None) -> str:
-    """The cases a number counts: the row's grid (type, reporter) and the period's filing dates, or open ones."""
-    params = {"grid": grid_code, "type": case_type, "reporter": reporter}
-    zone = "+08:00"
-    if open_ is None:
-        params["filed_from"] = f"{span.start.isoformat()}T00:00:00{zone}"
-        params["filed_to"] = f"{(span.end + timedelta(days=1)).isoformat()}T00:00:00{zone}"
-    else:
-        params["open"] = "true"
-    clean = {k: v for k, v in params.items() if v}
-    return base + urlencode(clean)
+def _links(base: str, span, **filters) -> dict[str, str]:
+    """Each counter's cases in the search: those it counted on the period's days for the row's grid (type,
+    reporter, department), so a number and the cases listed for it agree. 超期未办结 is a standing: any day."""
+    links = {}
+    for counter in d.COUNTERS:
+        params = {**filters, "counted": counter}
+        if counter not in d.NOW_COUNTERS:
+            params["counted_from"], params["counted_to"] = span.start.isoformat(), span.end.isoformat()
+        links[counter] = base + urlencode({k: v for k, v in params.items() if v})
+    return links
+
+
+def _department(code: str | None) -> str | None:
+    """A department grouping row's key as the search's filter ("" is the cases never dispatched)."""
+    return drilldown.NO_DEPARTMENT if code == "" else code
 
 
 def _trail(s, user, grid_path: str) -> list[dict]:
@@ -118,12 +123,11 @@ def index():
     for row in result.rows:
         child_code = row.get("code") if result.by in ri.LEVEL_OF else None
         rows.append({**row, "drill": child_code if child_code and result.by != "unit" else None,
-                     "cases": _search_url(base, child_code or result.grid["code"], result.span,
-                                          case_type=row["code"] if result.by == "type" else q.case_type,
-                                          reporter=row["code"] if result.by == "worker" else None),
-                     "open_cases": _search_url(base, child_code or result.grid["code"], result.span, open_=True,
-                                               case_type=row["code"] if result.by == "type" else q.case_type,
-                                               reporter=row["code"] if result.by == "worker" else None)})
+                     "links": _links(base, result.span, grid=child_code or result.grid["code"],
+                                     type=row["code"] if result.by == "type" else q.case_type,
+                                     reporter=row["code"] if result.by == "worker" else None,
+                                     department=_department(row["key"]) if result.by == "department"
+                                     else q.department)})
     months = {r["key"]: r["values"]["close_on_time"] for r in yearly.rows}
     line = {"labels": [f"{m:02d}" for m in range(1, 13)],
             "values": [None if months.get(f"{result.span.start.year}-{m:02d}") is None
@@ -134,8 +138,7 @@ def index():
         "stats.html", nav="stats", result=result, rows=rows, total=result.total, trail=trail, errors=errors,
         q=q, shown=SHOWN, cards=CARDS, counted=COUNTED, level=level, departments=departments,
         by_label=_group_title(result.by), bars=json.dumps(_chart(result, "close_on_time")), line=json.dumps(line),
-        total_cases=_search_url(base, result.grid["code"], result.span, case_type=q.case_type),
-        total_open=_search_url(base, result.grid["code"], result.span, open_=True, case_type=q.case_type),
+        total_links=_links(base, result.span, grid=result.grid["code"], type=q.case_type, department=q.department),
         csv_url=url_for("stats.export", **args, format="csv"), xlsx_url=url_for("stats.export", **args, format="xlsx"),
         date_value=(q.at or result.span.start).isoformat(), kinds=[i for i in d.INDICATORS if i.code in SHOWN],
         is_admin=user.role == "admin", types=list(deps.catalogue))

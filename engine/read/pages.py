@@ -1,5 +1,5 @@
 """Read queries the web pages need beside the API's: the map of a user's area, which grid a tapped point
-is in, names for usernames, grids to filter by, and the count of unread notices."""
+is in, names for usernames, grids and departments to filter by, and the count of unread notices."""
 import json
 
 from sqlalchemy import func, select
@@ -88,6 +88,13 @@ def grid_choices(deps: Deps, user: User) -> list[dict]:
         else:
             query = query.where(Grid.level <= 2)
         return [dict(row._mapping) for row in session.execute(query)]
+
+
+def department_choices(deps: Deps) -> list[dict]:
+    """Departments to filter the case search by (a city has a few dozen), by code."""
+    with deps.uow() as uow:
+        query = select(Department.code, Department.name).order_by(Department.code).limit(CHOICE_LIMIT)
+        return [dict(row._mapping) for row in uow.session.execute(query)]
 
 
 def unread_count(deps: Deps, user: User) -> int:

@@ -4,7 +4,7 @@ A filter value that names nothing (a grid, department, case type or user that do
 a ValidationError naming the filter, rather than answering an empty list that looks like "nothing to do".
 The grid filter means where the matter is: the case's grid (where it was reported) lies in that subtree.
 """
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from engine.deps import Deps
 from engine.errors import ValidationError
 from engine.people import access
+from engine.read import drilldown
 from engine.read.paging import Page, Sort
 from engine.store.model import Case, Department, Grid, SlaClock, Task, User
 
@@ -46,43 +47,69 @@ def task_filters(deps: Deps, session, *, type: str | None = None, grid: str | No
 
 
 def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created", cursor: str | None = None,
-               number: str | None = None, q: str | None = None, reporter: str | None = None,
-               status: str | None = None, filed_from: datetime | None = None, filed_to: datetime | None = None,
-               open: bool | None = None, overdue: bool | None = None, breached: bool | None = None,
-               **case_filters) -> Page:
-    """Cases the user may see that match every filter given, newest first unless `sort` says otherwise."""
+               **filters) -> Page:
+    """Cases the user may see that match every filter given (`case_where`), newest first unless `sort` says
+    otherwise; with `counted`, each case says how much it counts (`counted`)."""
     order = CASE_SORTS[sort]
     with deps.uow() as uow:
         session = uow.session
-        where = [access.visible_cases(session, user), *_case_filters(deps, session, **case_filters)]
-        if number is not None:
-            where.append(Case.number.startswith(number, autoescape=True))
-        if q is not None:
-            where.append(Case.title.icontains(q, autoescape=True) | Case.description.icontains(q, autoescape=True))
-        if reporter is not None:
-            reporter_id = session.scalar(select(User.id).where(User.username == reporter))
-            if reporter_id is None:
-                raise _unknown("reporter", f"no user named {reporter!r}")
-            where.append(Case.reporter_id == reporter_id)
-        if status is not None:
-            known = {"reported", *(s for t in deps.catalogue.values() for s in (*t.statuses, *t.outcomes.values()))}
-            if status not in known:
-                raise _unknown("status", f"no case status {status!r}; one of {', '.join(sorted(known))}")
-            where.append(Case.status == status)
-        if filed_from is not None:
-            where.append(Case.created_at >= filed_from)
-        if filed_to is not None:
-            where.append(Case.created_at < filed_to)
-        if open is not None:
-            where.append(Case.closed_at.is_(None) if open else Case.closed_at.is_not(None))
-        if overdue is not None:
-            where.append(overdue_now(deps.clock.now()) if overdue else ~overdue_now(deps.clock.now()))
-        if breached is not None:
-            where.append(ever_breached() if breached else ~ever_breached())
+        where, counted = case_where(deps, session, user, **filters)
         if cursor:
             where.append(order.after(order.read(cursor)))
-        rows = _case_summaries(session, where, order, limit + 1)
+        extra = {} if counted is None or counted.counter is None else \
+            {"counted": drilldown.amount(session, counted)}
+        rows = _case_summaries(session, where, order, limit + 1, extra)
     return page(rows, order, limit)
+
+
+def tally_cases(deps: Deps, user: User, **filters) -> tuple[int, float]:
+    """How many cases the search finds, and with `counted` the sum of their amounts: the indicator's number."""
+    with deps.uow() as uow:
+        session = uow.session
+        where, counted = case_where(deps, session, user, **filters)
+        if counted is None or counted.counter is None:
+            return session.scalar(select(func.count(Case.id)).where(*where)), 0
+        amounts = select(drilldown.amount(session, counted).label("amount")).where(*where).subquery()
+        found, total = session.execute(select(func.count(), func.sum(amounts.c.amount))).one()
+        return found, total or 0
+
+
+def case_where(deps: Deps, session, user: User, *, number: str | None = None, q: str | None = None,
+               reporter: str | None = None, status: str | None = None, filed_from: datetime | None = None,
+               filed_to: datetime | None = None, open: bool | None = None, overdue: bool | None = None,
+               breached: bool | None = None, counted: str | None = None, counted_from: date | None = None,
+               counted_to: date | None = None, department: str | None = None,
+               **case_filters) -> tuple[list, drilldown.Counted | None]:
+    """The search's WHERE clauses over Case (the user's scope first), and the indicator filters as read."""
+    where = [access.visible_cases(session, user), *_case_filters(deps, session, **case_filters)]
+    if number is not None:
+        where.append(Case.number.startswith(number, autoescape=True))
+    if q is not None:
+        where.append(Case.title.icontains(q, autoescape=True) | Case.description.icontains(q, autoescape=True))
+    if reporter is not None:
+        reporter_id = session.scalar(select(User.id).where(User.username == reporter))
+        if reporter_id is None:
+            raise _unknown("reporter", f"no user named {reporter!r}")
+        where.append(Case.reporter_id == reporter_id)
+    if status is not None:
+        known = {"reported", *(s for t in deps.catalogue.values() for s in (*t.statuses, *t.outcomes.values()))}
+        if status not in known:
+            raise _unknown("status", f"no case status {status!r}; one of {', '.join(sorted(known))}")
+        where.append(Case.status == status)
+    if filed_from is not None:
+        where.append(Case.created_at >= filed_from)
+    if filed_to is not None:
+        where.append(Case.created_at < filed_to)
+    if open is not None:
+        where.append(Case.closed_at.is_(None) if open else Case.closed_at.is_not(None))
+    if overdue is not None:
+        where.append(overdue_now(deps.clock.now()) if overdue else ~overdue_now(deps.clock.now()))
+    if breached is not None:
+        where.append(ever_breached() if breached else ~ever_breached())
+    found = drilldown.read(session, counted, counted_from, counted_to, department)
+    if found is not None:
+        where.append(drilldown.clause(session, found))
+    return where, found
 
 
 def overdue_now(now: datetime):
@@ -120,7 +147,7 @@ def _case_filters(deps: Deps, session, *, type: str | None = None, grid: str | N
     return clauses
 
 
-def _case_summaries(session, where: list, order: Sort, limit: int) -> list[dict]:
+def _case_summaries(session, where: list, order: Sort, limit: int, extra: dict) -> list[dict]:
     place, responsible, reporter = aliased(Grid), aliased(Grid), aliased(User)
     next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.is_open)
                 .scalar_subquery())
@@ -129,7 +156,8 @@ def _case_summaries(session, where: list, order: Sort, limit: int) -> list[dict]
                     responsible.code.label("responsible_grid_code"), Case.responsible_level,
                     reporter.username.label("reporter"), Case.created_at, Case.closed_at,
                     next_due.label("next_due_at"), Case.lat, Case.lng, Case.returns, Case.reworks,
-                    Case.extensions, Case.escalations, Case.dissatisfied)
+                    Case.extensions, Case.escalations, Case.dissatisfied,
+                    *(column.label(name) for name, column in extra.items()))
              .join(place, place.id == Case.grid_id).join(responsible, responsible.id == Case.responsible_grid_id)
              .join(reporter, reporter.id == Case.reporter_id)
              .where(*where).order_by(*order.order_by()).limit(limit))

@@ -23,7 +23,8 @@ def test_luncangs_month_with_cards_charts_table_and_drill_down(browser_as, hand_
     assert response.status_code == 200
     page, text = response.get_data(as_text=True), words(response)
     assert "统计 · 仑苍镇" in text and "2026-03-01 至 2026-03-31" in text
-    assert "按期结案率 100.0% 环比 — · 同比 —" in text and "按时处置率 77.8% 环比" in text  # nothing in February
+    assert "按期结案率 100.0% 5 / 5 环比 — · 同比 —" in text  # nothing in February; 5 of 5 cases
+    assert "按时处置率 77.8% 7 / 9 环比" in text
     assert re.search(r"综合得分</span>\s*<span class=\"stat-value\">92.1 <span class=\"grade\">A", page)
     assert "环比" in text and "同比" in text
     assert 'data-chart="bar"' in page and 'data-chart="line"' in page and "vendor/echarts/echarts.min.js" in page
@@ -32,9 +33,9 @@ def test_luncangs_month_with_cards_charts_table_and_drill_down(browser_as, hand_
     village = browser.get(drill)
     assert "统计 · 辉煌村" in words(village) and "辉煌村第六网格" in words(village)
     assert re.search(r'<a href="/stats\?grid=350583106&[^"]*">仑苍镇</a>', village.get_data(as_text=True))
-    # each number links to the cases it counts: the case search, or the API's case list where it is not built
-    link = re.search(r'<td><a href="(/(?:search|api/v1/cases)\?[^"]+)">', village.get_data(as_text=True)).group(1)
-    assert "grid=350583106201-06" in link and "filed_from=2026-03-01" in link.replace("%3A", ":")
+    # each number links to the cases it counts: the case search, with the counter and the period's days
+    link = re.search(r'<td><a href="(/search\?[^"]+)"', village.get_data(as_text=True)).group(1)
+    assert "grid=350583106201-06" in link and "counted_from=2026-03-01&amp;counted_to=2026-03-31" in link
 
 
 def test_the_table_exports_as_xlsx_and_csv(browser_as, hand_built):
@@ -81,3 +82,45 @@ def test_an_admin_sets_weights_and_grades(browser_as, hand_built):
     page = browser_as("supervisor").get("/stats?period=month&date=2026-03-10").get_data(as_text=True)
     assert re.search(r'92.1 <span class="grade">B', page)
     assert browser_as("supervisor").get("/stats/settings").status_code == 404
+
+
+def links(page: str, counter: str) -> dict[str, int]:
+    """The page's links to the cases `counter` counts, with the number each shows."""
+    found = re.findall(rf'href="(/search\?[^"]*counted={counter}&[^"]*)"[^>]*>(\d+)</a>', page)
+    return {href.replace("&amp;", "&"): int(number) for href, number in found}
+
+
+def listed(browser, href: str) -> tuple[int, str]:
+    """How many cases the search lists (one page holds them all here), and its words."""
+    response = browser.get(href)
+    assert response.status_code == 200
+    return response.get_data(as_text=True).count('<th scope="row"><a href="/cases/'), words(response)
+
+
+def test_a_rows_number_leads_to_exactly_the_cases_it_counts(browser_as, hand_built):
+    browser = browser_as("supervisor")
+    page = browser.get("/stats?period=month&date=2026-03-10&by=department").get_data(as_text=True)
+    office = indicator_set.DEPARTMENT
+    [(closed, five)] = [(href, n) for href, n in links(page, "closed_on_time").items() if office in href]
+    assert five == 5
+    count, text = listed(browser, closed)
+    assert count == 5 and "按期结案 · 2026-03-01 至 2026-03-31 · 部门：仑苍镇应急管理站 — 共 5 件" in text
+    [(handling, nine)] = [(href, n) for href, n in links(page, "due_to_handle").items() if office in href]
+    count, text = listed(browser, handling)  # nine assignments of five cases: each case says how often
+    assert (nine, count) == (9, 5)
+    assert "应处置 · 2026-03-01 至 2026-03-31 · 部门：仑苍镇应急管理站 — 共 5 件，合计 9 次" in text
+    [(never, three)] = [(href, n) for href, n in links(page, "reported").items() if "%28none%29" in href]
+    count, text = listed(browser, never)  # withdrawn, invalid, duplicate: never dispatched
+    assert (three, count) == (3, 3) and "上报 · 2026-03-01 至 2026-03-31 · 部门：未派遣" in text
+
+
+def test_the_search_says_a_bad_counter_or_day_beside_its_field(browser_as, hand_built):
+    browser = browser_as("supervisor")
+    bad = browser.get("/search?counted=nope")
+    assert bad.status_code == 422 and 'id="counted-error">请从选项中选择。' in bad.get_data(as_text=True)
+    days = browser.get("/search?counted=closed&counted_from=2026-03-02&counted_to=2026-03-01")
+    assert 'id="counted_to-error">' in days.get_data(as_text=True) and "不能早于" in words(days)
+    typo = browser.get("/search?counted=closed&counted_from=2026-13-01")
+    assert 'id="counted_from-error">请按 2026-11-30 的格式填写日期。' in typo.get_data(as_text=True)
+    alone = browser.get("/search?counted_to=2026-03-01")
+    assert 'id="counted-error">' in alone.get_data(as_text=True)
