@@ -22,7 +22,7 @@ from engine.deps import Deps
 from engine.errors import ConflictError
 from engine.process import runner, versions
 from engine.sla import clocks, keys
-from engine.store.model import Assignment, Case, Deadline
+from engine.store.model import Assignment, Case, Deadline, SlaClock
 
 log = logging.getLogger(__name__)
 NOTICES = ("warning", "supervision")  # deadlines that only tell people: the process is not touched
@@ -65,6 +65,9 @@ def fire_deadlines(deps: Deps, deadline_ids: list[int]) -> Counter:
                 .with_for_update())} if assignment_ids else {}
             deadlines = session.scalars(select(Deadline).where(Deadline.id.in_(deadline_ids))
                                         .order_by(Deadline.due_at, Deadline.id)).all()
+            clock_ids = {d.clock_id for d in deadlines if d.clock_id is not None}
+            if clock_ids:  # the batch's clocks in one read; the session holds them for the firings' lookups by id
+                session.scalars(select(SlaClock).where(SlaClock.id.in_(clock_ids))).all()
             cal = clocks.calendar(session, deps) if assignments else None
             results = Counter(_fire(deps, uow, cases[d.case_id], d, now) if d.case_id is not None
                               else campaign_alarms.fire(session, assignments[d.assignment_id], d, now, cal)

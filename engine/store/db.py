@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from engine.store import outbox, timeline
+from engine.store.model import Grid, SlaClock
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -95,7 +96,27 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     event.listen(sessions, "before_commit", outbox.write)
     event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
     event.listen(sessions, "after_transaction_end", outbox.forget)
+    event.listen(sessions, "loaded_as_persistent", _hold)
+    event.listen(sessions, "after_transaction_end", _let_go)
     return sessions
+
+
+HELD = "held"  # session.info: the grids and SLA clocks this transaction has loaded
+HELD_TYPES = (Grid, SlaClock)
+
+
+def _hold(session, instance) -> None:
+    """Keep every grid and SLA clock a transaction loads until it ends. The identity map holds objects weakly,
+    so a row looked up by id (`session.get`) several times in one use case (the case's grid, the responsible
+    one, the level above; a deadline's clock) was read again each time it had gone out of scope, and a batch of
+    firings could not read its clocks once for all; both are few per transaction."""
+    if isinstance(instance, HELD_TYPES):
+        session.info.setdefault(HELD, []).append(instance)
+
+
+def _let_go(session, transaction) -> None:
+    if transaction.parent is None:  # a flush's or a savepoint's end is not the transaction's
+        session.info.pop(HELD, None)
 
 
 def _forget_unless_savepoint(session, transaction) -> None:
