@@ -3,6 +3,7 @@ import logging
 from http import HTTPStatus
 
 from flask import g, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from api import messages
@@ -22,6 +23,10 @@ STATUS = {
     errors.TooManyAttempts: 429,
 }
 JSON_BODY = (BadRequest, RequestEntityTooLarge)  # what reading any request body can fail with: 400, 413
+# The database is away (restarting, crashed, failing over) or too busy (SQLite's lock): nothing was saved,
+# and the same request sent again in a moment will do (filings carry an Idempotency-Key).
+UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 2
 
 
 def raises(blp, *causes: type[Exception]):
@@ -55,12 +60,23 @@ def register(app) -> None:
         return response
 
     app.register_error_handler(HTTPException, http_error)
+    for cause in UNAVAILABLE:
+        app.register_error_handler(cause, database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unexpected error")
         message = "internal error; it has been logged"
         return error_response(500, messages.http_message(message, 500) if messages.chinese() else message)
+
+
+def database_unavailable(exc):
+    """The database could not be reached, or its connection broke: 503 with Retry-After, not a 500."""
+    log.warning("database unavailable: %s", str(exc).strip().splitlines()[0][:300])
+    message = "the database is not available just now; try again in a moment"
+    response = error_response(503, messages.http_message(message, 503) if messages.chinese() else message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def http_error(exc: HTTPException):

@@ -60,6 +60,8 @@ HTTP_MESSAGES = (  # the API's own messages, beside the engine's
      N_("The file is larger than %(limit)s, the most an attachment may be.")),
     (r"the request body is too large", N_("The request is too large.")),
     (r"internal error; it has been logged", N_("Something went wrong on our side; it has been logged.")),
+    (r"the database is not available just now; try again in a moment",
+     N_("The service is briefly unavailable. Try again in a moment.")),
 )
 BY_STATUS = {  # an HTTP answer no pattern knows
     400: N_("The request is not valid."), 401: N_("Please sign in again."), 403: N_("Your role may not do this."),

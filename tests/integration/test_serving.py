@@ -6,13 +6,8 @@ import json
 import logging
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,9 +23,8 @@ from serving import logs, metrics
 from tests.api_client import file
 from tests.helpers import user_id
 from tests.integration.test_leases import file_overdue
-
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "metrics-secret"
+from tests.processes import METRICS_TOKEN as TOKEN
+from tests.processes import alive, children, get, wait_for, web_processes
 
 
 @pytest.fixture
@@ -172,90 +166,6 @@ def test_json_logs_carry_the_request_context_into_every_line(capsys):
 
 # --- the supervisor, as `make run` starts it ---------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url, headers=None, body=None):
-    request = urllib.request.Request(url, headers=headers or {}, data=body,
-                                     method="POST" if body is not None else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def children(pid: int) -> set[int]:
-    """Every descendant of `pid` (Linux /proc)."""
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                listed = (task / "children").read_text().split()
-            except OSError:  # the thread or process is gone meanwhile
-                continue
-            for child in listed:
-                found.add(int(child))
-                todo.append(int(child))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
-
-
-def wait_for(condition, seconds, what):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not within {seconds} s")
-
-
-@pytest.fixture
-def serve(settings, redis_url, tmp_path):
-    """Start `python -m serving` on a free port against the tests' database and Redis; stopped at the end."""
-    started = []
-
-    def _serve(web=2, workers=2, **env):
-        port = free_port()
-        environment = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
-                       "GRIDFLOW_INSTANCE": str(tmp_path / "instance"), "GRIDFLOW_QUEUE": settings.queue_name,
-                       "SECRET_KEY": settings.secret_key, "GRIDFLOW_METRICS_TOKEN": TOKEN,
-                       "GRIDFLOW_GRACEFUL_SECONDS": "5", "GRIDFLOW_LOG_FORMAT": "json", **env}
-        log = open(tmp_path / f"serving-{len(started)}.log", "w")
-        process = subprocess.Popen([sys.executable, "-m", "serving", "--bind", f"127.0.0.1:{port}",
-                                    "--web-workers", str(web), "--workers", str(workers)], cwd=ROOT,
-                                   env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        started.append(process)
-        base = f"http://127.0.0.1:{port}"
-
-        def ready():
-            try:
-                return get(f"{base}/readyz")[0] == 200
-            except OSError:
-                return False
-        wait_for(ready, 30, "the web app ready")
-        return process, base
-
-    yield _serve
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            for child in children(process.pid):
-                os.kill(child, signal.SIGKILL)
-
-
 @pytest.mark.slow
 def test_the_supervisor_serves_with_gunicorn_and_workers_counts_across_them_and_stops_them_all(
         deps, serve, settings, redis_url, tmp_path):
@@ -302,14 +212,6 @@ def test_the_supervisor_serves_with_gunicorn_and_workers_counts_across_them_and_
     output = (tmp_path / "serving-0.log").read_text()
     assert '"message": "stopped"' in output and "Traceback" not in output
     assert not connection.smembers(f"rq:workers:{settings.queue_name}")  # the workers said goodbye to RQ
-
-
-def web_processes(master: int) -> list[int]:
-    """gunicorn's web processes under the supervisor (not its master)."""
-    gunicorn = [pid for pid in children(master)
-                if b"serving.gunicorn_conf" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    return [pid for pid in gunicorn if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[1]
-            in {str(p) for p in gunicorn}]
 
 
 @pytest.mark.slow
