@@ -67,6 +67,20 @@ def offered_tasks(session: Session, user: User):
     return and_(Task.status == "open", candidate_tasks(session, user))
 
 
+def offered_parts(session: Session, user: User) -> list:
+    """`offered_tasks` as WHERE clauses whose union is the same tasks, one per grid for a user over a few grids:
+    each is one ordered range of the index of a grid's open tasks (`ix_tasks_open_grid_due`), where the single
+    clause's `grid_id IN (...)` can only be read in due order by walking every open task."""
+    path = None if user.role == "admin" or user.department_id else user_grid_path(session, user)
+    ids = subtree_ids(session, path) if path else []
+    if not 1 < len(ids) <= SPLIT_GRIDS:
+        return [offered_tasks(session, user)]
+    return [and_(Task.status == "open", Task.candidate_role == user.role, Task.grid_id == grid_id) for grid_id in ids]
+
+
+SPLIT_GRIDS = 16  # a village's level-2 grids, or a level-2 grid's unit grids; a town's hundreds stay one clause
+
+
 def candidate_tasks(session: Session, user: User):
     """A WHERE clause over Task for tasks whose role, department or grid make `user` one who may take them."""
     if user.role == "admin":

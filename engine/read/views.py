@@ -2,7 +2,7 @@
 import json
 from dataclasses import asdict
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from engine.deps import Deps
@@ -43,11 +43,11 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
         }
 
 
-INBOX_SCOPES = {  # scope -> a WHERE clause over Task for it
-    "inbox": lambda session, user: (Task.assignee_id == user.id) | access.offered_tasks(session, user),
-    "mine": lambda session, user: Task.assignee_id == user.id,
-    "offered": access.offered_tasks,
-    "visible": access.visible_tasks,
+INBOX_SCOPES = {  # scope -> WHERE clauses over Task (joined to its Case), a task in any of them is in the scope
+    "inbox": lambda session, user: (Task.assignee_id == user.id, *access.offered_parts(session, user)),
+    "mine": lambda session, user: (Task.assignee_id == user.id,),
+    "offered": lambda session, user: tuple(access.offered_parts(session, user)),
+    "visible": lambda session, user: (access.visible_tasks(session, user),),
 }
 
 
@@ -55,18 +55,26 @@ def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | No
                sort: str = "due", cursor: str | None = None, **filters) -> Page:
     """One page of tasks by scope: inbox (assigned to me or open for me to claim), mine (assigned to me),
     offered (open for me to claim), visible (every task on cases I may see); narrowed by `filters`
-    (search.task_filters) and sorted overdue first (search.TASK_SORTS) unless `sort` says otherwise."""
+    (search.task_filters) and sorted overdue first (search.TASK_SORTS) unless `sort` says otherwise.
+
+    A scope made of several parts (the inbox: mine, and offered to me grid by grid, `access.offered_parts`) reads
+    each part's first page on its own and merges them: each part is one ordered range of an index (the
+    assignee's; a grid's open tasks), while their OR can only walk every open task in due order until a page of
+    them passes, which for a grid leader whose few hundred tasks lie among a city's 100,000 meant tens of
+    thousands of rows."""
     order = search.TASK_SORTS[sort]
     with deps.uow() as uow:
         session = uow.session
-        where = INBOX_SCOPES[scope](session, user)
-        if status:
-            where = where & (Task.status == status)
-        else:
-            where = where & Task.is_open
-        where = and_(where, *search.task_filters(deps, session, **filters))
+        common = [Task.status == status if status else Task.is_open, *search.task_filters(deps, session, **filters)]
         if cursor:
-            where = where & order.after(order.read(cursor))
+            common.append(order.after(order.read(cursor)))
+        parts = INBOX_SCOPES[scope](session, user)
+        if len(parts) == 1:
+            where = and_(parts[0], *common)
+        else:
+            pages = [select(Task.id).join(Case, Case.id == Task.case_id).where(part, *common)
+                     .order_by(*order.order_by()).limit(limit + 1).subquery() for part in parts]
+            where = Task.id.in_(union_all(*(select(p.c.id) for p in pages)))
         return search.page(_tasks(deps, session, where, limit + 1, order.order_by()), order, limit)
 
 

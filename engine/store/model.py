@@ -197,6 +197,9 @@ class Task(Base):
         # inboxes list open tasks overdue first: a page is the first rows of this index that pass the scope
         Index("ix_tasks_open_due", "due_at", "created_at", "id", sqlite_where=text(OPEN_TASK_SQL),
               postgresql_where=text(OPEN_TASK_SQL)),
+        # ... and a grid leader's, grid by grid (engine/people/access.offered_parts)
+        Index("ix_tasks_open_grid_due", "grid_id", "due_at", "created_at", "id", sqlite_where=text(OPEN_TASK_SQL),
+              postgresql_where=text(OPEN_TASK_SQL)),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's uuid
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
