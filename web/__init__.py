@@ -2,7 +2,7 @@
 
 Pages call the engine's services and read queries as the API does (never the API over HTTP). Every response
 carries a strict Content-Security-Policy: scripts and styles come only from the app's own static files."""
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -101,6 +101,18 @@ def _http_error(exc: HTTPException):
     return response
 
 
+def _unavailable(exc):
+    """The database is away (restarting, failing over): a page in both languages that needs no database (not
+    even the signed-in user), 503 with Retry-After, as the API answers."""
+    api_errors.database_unavailable(exc)  # logged as the API logs it
+    page = current_app.jinja_env.get_template("unavailable.html").render(
+        back=request.referrer if request.method != "GET" and request.referrer else request.path)
+    response = make_response(page, 503)
+    response.headers["Retry-After"] = str(api_errors.RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return _secure(response)
+
+
 def _unrouted_error(exc: HTTPException):
     """An HTTP error no blueprint handles (an unknown URL, a method a URL does not take): the API's JSON under
     /api/, the error page anywhere else."""
@@ -113,6 +125,8 @@ for _blueprint in (assets, *BLUEPRINTS):
     _blueprint.after_request(_secure)
     _blueprint.register_error_handler(GridflowError, _engine_error)
     _blueprint.register_error_handler(HTTPException, _http_error)
+    for _cause in api_errors.UNAVAILABLE:
+        _blueprint.register_error_handler(_cause, _unavailable)
 
 
 def register(app) -> None:

@@ -27,3 +27,4 @@ def test_a_request_while_the_database_is_unreachable_gets_a_503_with_retry_after
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # said in one warning line, no traceback
     assert client.post("/api/v1/cases", json={"type": "dispute", "title": "停机时", "severity": "low"},
                        headers={**headers, "Idempotency-Key": "k-1"}).status_code == 201  # the retry files it
+
