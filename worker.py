@@ -7,7 +7,9 @@ import signal
 import sys
 import threading
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine import bootstrap
 from engine.config import Settings
@@ -34,21 +36,24 @@ def children_die_with_me() -> None:
     os.register_at_fork(after_in_child=in_child)
 
 
+UNAVAILABLE = (OperationalError, InterfaceError, RedisError)  # the database or Redis away: the next sweep will do
+SWEEPS = (("deadline sweep", lambda: metrics.timed_sweep(jobs.sweep)),  # lost alarms, Redis restarts, downtime
+          ("campaign rounds", jobs.next_rounds),  # a campaign's next round
+          ("indicators", jobs.count_indicators))  # cases changed since the last sweep, into the rollup
+
+
 def sweep_forever(interval: float, stop: threading.Event) -> None:
-    """Re-queue due deadlines every `interval` seconds until stopped."""
+    """Every `interval` seconds until stopped: each of SWEEPS. One that fails is tried again at the next sweep
+    (a sweep must never kill the worker); a database or Redis that is away is said in one line, not a traceback
+    a minute."""
     while not stop.wait(interval):
-        try:
-            metrics.timed_sweep(jobs.sweep)
-        except Exception:  # the next sweep tries again; a sweep must never kill the worker
-            log.exception("deadline sweep failed")
-        try:
-            jobs.next_rounds()
-        except Exception:  # a campaign's next round waits for the next sweep
-            log.exception("launching campaign rounds failed")
-        try:
-            jobs.count_indicators()
-        except Exception:  # the cases stay behind in the index; the next sweep or a reader folds them
-            log.exception("counting the indicators failed")
+        for name, sweep in SWEEPS:
+            try:
+                sweep()
+            except UNAVAILABLE as exc:
+                log.warning("%s skipped: %s", name, str(exc).strip().splitlines()[0][:200])
+            except Exception:
+                log.exception("%s failed", name)
 
 
 def main() -> None:

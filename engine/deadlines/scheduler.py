@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import redis
-from rq import Queue, Worker
+from rq import Queue, Retry, Worker
 
 log = logging.getLogger(__name__)
 
@@ -13,7 +13,9 @@ FIRE_DUE = "engine.deadlines.jobs.fire_due"
 DRAIN = "engine.deadlines.jobs.drain"
 DELIVER = "engine.deadlines.jobs.deliver_webhooks"
 WAKE_TTL_MS = 2000  # a wake-up flag lives this long at most, should its job be lost
-KEEP = {"result_ttl": 60, "failure_ttl": 86400, "job_timeout": 600}  # jobs hand on a backlog after 30 s
+# jobs hand on a backlog after 30 s; a job that fails (the database restarting) is tried again 2, 5, 10 and 30 s
+# later by the workers' scheduler rather than left for the sweep: firing is exact however often a job runs
+KEEP = {"result_ttl": 60, "failure_ttl": 86400, "job_timeout": 600, "retry": Retry(max=4, interval=[2, 5, 10, 30])}
 
 
 class RQScheduler:
