@@ -443,6 +443,8 @@ def main() -> None:
           f"{'max ms':>8}")
     for label, p50, worst, _kind in reads(deps, engine, args.repeats):
         print(f"  {label:<76} {p50:8.1f} {worst:8.1f}")
+    p50, worst = median_ms(lambda: rollup.catch_up(deps, rollup.FOR_A_READER), args.repeats)
+    print(f"  {'what a reader adds first: the catch-up, nothing waiting':<76} {p50:8.1f} {worst:8.1f}")
     w, folding = writes(deps, engine, args.ops)
     print(f"\n{'use case (mean / median ms)':<40} {'without rollup':>16} {'with rollup':>16} {'added':>8}")
     for i, name in ((0, "file_case"), (2, "complete_task (register)")):
