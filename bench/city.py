@@ -9,7 +9,8 @@ with one number of web processes, sets --deadlines SLA warnings of seeded cases 
 (with their RQ alarms, as a filing sets them), runs the mixed load, waits for the last deadline plus a lease,
 and stops the supervisor. The mix, per client thread, chosen at random with fixed weights: a filing by the
 grid worker (one in three with a photo), the grid leader's inbox, the leader claiming and registering a case
-this client filed, a case search, a case read, a supervisor's dossier page, and a timeline verify.
+this client filed, a case search, a case read, a supervisor's dossier page, the supervisor's indicators (the
+town's month by village), and a timeline verify.
 It prints per phase: requests per second, filings per second, p50/p95/p99 per endpoint, errors (any answer
 but the one expected, or a dropped connection), and for the deadlines: fired late (p50, p99, max), early,
 twice, not fired. Then the ratio of throughput with 2 web processes to 1, and the headroom over Nan'an's peak.
@@ -50,7 +51,8 @@ from workflows import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
 PEAK_PER_DAY = 3000  # Nan'an's realistic peak: a few thousand filings a day
-MIX = {"file": 20, "inbox": 20, "register": 10, "search": 15, "case": 15, "dossier": 10, "verify": 10}
+MIX = {"file": 20, "inbox": 20, "register": 10, "search": 15, "case": 10, "dossier": 10, "indicators": 5,
+       "verify": 10}
 REGISTER = {"decision": "valid", "risk": "low", "violence": False}
 
 
@@ -169,6 +171,8 @@ class Load:
             elif action == "dossier":
                 http_.call("GET /cases/{id}/dossier (page)", "GET",
                            f"/cases/{rng.choice(self.seed_cases)}/dossier", {"Cookie": self.cookie})
+            elif action == "indicators":  # the town's month by village, as the 统计 page reads it (after its catch-up)
+                http_.json("GET /indicators", "GET", "/api/v1/indicators?period=month&by=village", supervisor)
             elif action == "verify":
                 http_.json("GET /cases/{id}/timeline/verify", "GET",
                            f"/api/v1/cases/{rng.choice(self.seed_cases)}/timeline/verify", worker)
