@@ -3,7 +3,7 @@ old closed cases and again after `flask archive` moved them out (PostgreSQL).
 
 Run from the project root: python -m bench.archive [--database-url URL] [--closed N] [--events-per-case K]
 [--open N] [--repeats R]. Defaults: 100,000 closed cases of 10 events each (1,000,000 timeline events) and
-2,000 open cases; `--closed 1000000` gives 10 million events (about 10 GB and 50 minutes here).
+2,000 open cases; `--closed 1000000` gives 10 million events (about 10 GB and an hour here).
 
 The database's tables are dropped and made again (use a database of its own). One closed dispute is filed and
 withdrawn through the services; the bench copies it N times with SQL (its events repeated to K a case, its
