@@ -217,6 +217,8 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    if url.startswith("postgresql"):
+        db.create_database(url, "postgres")
     engine = db.make_engine(url)
     print("command: " + shlex.join(["python", "-m", "bench.throughput", *sys.argv[1:]]))
     print(f"database: {engine.dialect.name} ({engine.url.render_as_string(hide_password=True)}); N = {args.cases} "
