@@ -161,6 +161,4 @@ def _sync_timers(session, case, step: Step, now, filing: bool) -> list[Deadline]
                             name=timer.name, due_at=timer.due_at)
         session.add(deadline)
         created.append(deadline)
-    if created:
-        session.flush()  # the scheduler needs their ids
     return created

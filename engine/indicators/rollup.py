@@ -48,17 +48,19 @@ def catch_up(deps, limit: int | None = None) -> int:
     while limit is None or done < limit:
         size = BATCH if limit is None else min(BATCH, limit - done)
         with deps.uow() as uow:
-            folded = fold_behind(uow.session, clocks.calendar(uow.session, deps), size)
-            uow.commit()
+            folded = fold_behind(uow.session, lambda: clocks.calendar(uow.session, deps), size)
+            if folded:
+                uow.commit()
         done += folded
         if folded < size:
             return done
     return done
 
 
-def fold_behind(session: Session, cal, size: int = BATCH) -> int:
+def fold_behind(session: Session, calendar_of, size: int = BATCH) -> int:
     """In the caller's transaction: up to `size` cases the rollup is behind on, locked (skipping locked ones),
-    folded and added to the rollup; their `indicator_seq` moved to the last event folded. Returns the count."""
+    folded (business time by `calendar_of()`, asked only when there is something to fold) and added to the
+    rollup; their `indicator_seq` moved to the last event folded. Returns the count."""
     behind = session.execute(
         select(Case.id, Case.grid_id, Case.type, Case.reporter_id, Case.indicator_seq, Case.timeline_seq)
         .where(BEHIND).order_by(Case.id).limit(size).with_for_update(skip_locked=True)).all()
@@ -77,6 +79,7 @@ def fold_behind(session: Session, cal, size: int = BATCH) -> int:
             .order_by(TimelineEvent.case_id, TimelineEvent.seq)):
         events[e.case_id].append(e)
     deltas: dict = defaultdict(lambda: defaultdict(float))
+    cal = calendar_of()
     for case in behind:
         row = stored.get(case.id)
         if not events[case.id]:

@@ -46,7 +46,8 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
     """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines.
 
     A case just filed (`filed_with` its first tasks) has no clock and no other task: nothing is read. The
-    clocks started in one run are written together, then their deadlines together: two flushes at most."""
+    clocks started in one run are written together (one flush: their ids name their deadlines); the deadlines go
+    in with the transaction's next flush."""
     created: list[Deadline] = []
     started: list[SlaClock] = []
     fresh = filed_with is not None
@@ -85,9 +86,7 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
         session.flush()  # their ids name their deadlines
         for clock in started:
             created += _schedule(session, clock, cal, fresh=True)
-    if created:
-        session.flush()  # the scheduler needs the deadlines' ids
-    return created
+    return created  # written with the transaction's next flush; the scheduler reads their ids after the commit
 
 
 def _follow(session, clock, case, loop, open_tasks, now, cal, created) -> None:

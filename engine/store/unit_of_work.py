@@ -37,10 +37,12 @@ class UnitOfWork:
         self._after_commit.append(action)
 
     def schedule_after_commit(self, scheduler, deadlines) -> None:
-        """Hand `deadlines` (rows with an id and a due time) to the scheduler once the transaction is committed."""
-        due = [(d.id, d.due_at) for d in deadlines]
-        if due:
-            self.after_commit(lambda: scheduler.schedule(due))
+        """Hand `deadlines` (rows with an id and a due time) to the scheduler once the transaction is committed.
+
+        Their ids are read then: new rows need no flush of their own to get one, they go in with the commit's."""
+        deadlines = list(deadlines)
+        if deadlines:
+            self.after_commit(lambda: scheduler.schedule([(d.id, d.due_at) for d in deadlines]))
 
     def after_rollback(self, action) -> None:
         """Run `action()` (in a transaction of its own) if this unit of work ends without committing."""
