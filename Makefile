@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# pytest-xdist processes for `make test`; 0 runs the tests in one process
+# pytest-xdist processes for `make test`; 0 runs the tests in one process; PYTEST_ARGS go to pytest as they are
 TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
 .PHONY: run stop test bench clean translations
 
@@ -27,7 +28,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	bash .ci/browser-deps
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.throughput
