@@ -2,9 +2,9 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine.store.model import Deadline, Task, User
+from engine.store.model import Case, Deadline, SupervisionOrder, Task, TimelineEvent, User
 
 
 def user_id(deps, username: str) -> int:
@@ -69,3 +69,17 @@ def breached_case(deps, clock) -> int:
     clock.set(breach.due_at + timedelta(hours=1))
     assert firing.fire_deadline(deps, breach.id) == "fired"
     return case_id
+
+
+def breach_counts(deps, case_ids) -> tuple[list, list, list]:
+    """Per case: sla_breached events, supervision orders, escalations counted."""
+    with deps.uow() as uow:
+        def per_case(query):
+            found = dict(uow.session.execute(query).all())
+            return [found.get(c, 0) for c in case_ids]
+        breached = per_case(select(TimelineEvent.case_id, func.count()).where(
+            TimelineEvent.case_id.in_(case_ids), TimelineEvent.kind == "sla_breached").group_by(TimelineEvent.case_id))
+        orders = per_case(select(SupervisionOrder.case_id, func.count()).where(
+            SupervisionOrder.case_id.in_(case_ids)).group_by(SupervisionOrder.case_id))
+        escalations = per_case(select(Case.id, Case.escalations).where(Case.id.in_(case_ids)))
+    return breached, orders, escalations

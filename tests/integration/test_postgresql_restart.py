@@ -28,8 +28,8 @@ from engine import bootstrap
 from engine.cases import services
 from engine.imports import demo
 from engine.people import auth
-from engine.store.model import Case, Deadline, SupervisionOrder, TimelineEvent
-from tests.helpers import user_id
+from engine.store.model import Case, Deadline
+from tests.helpers import breach_counts, user_id
 from tests.postgresql_cluster import throwaway_cluster
 from tests.processes import get, wait_for, web_processes
 from workflows import CATALOGUE
@@ -150,20 +150,6 @@ def fired(deps, deadline_ids) -> dict[int, tuple]:
     return {row.id: tuple(row[1:]) for row in rows}
 
 
-def per_case(deps, case_ids) -> tuple[list, list, list]:
-    """Per case: sla_breached events, supervision orders, escalations."""
-    with deps.uow() as uow:
-        def count(query):
-            found = dict(uow.session.execute(query).all())
-            return [found.get(c, 0) for c in case_ids]
-        breached = count(select(TimelineEvent.case_id, func.count()).where(
-            TimelineEvent.case_id.in_(case_ids), TimelineEvent.kind == "sla_breached").group_by(TimelineEvent.case_id))
-        orders = count(select(SupervisionOrder.case_id, func.count()).where(
-            SupervisionOrder.case_id.in_(case_ids)).group_by(SupervisionOrder.case_id))
-        escalations = count(select(Case.id, Case.escalations).where(Case.id.in_(case_ids)))
-    return breached, orders, escalations
-
-
 def until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.monotonic()))
 
@@ -264,7 +250,7 @@ def test_postgresql_restarted_and_crashed_under_load_loses_and_doubles_no_case_a
     time.sleep(2.5)  # another sweep and lease: nothing may fire twice
     rows = fired(deps, due)
     assert all(fired_at >= due_at for _case, due_at, fired_at, _attempts in rows.values())  # none early
-    assert per_case(deps, seeded) == ([1] * len(seeded), [1] * len(seeded), [1] * len(seeded))
+    assert breach_counts(deps, seeded) == ([1] * len(seeded), [1] * len(seeded), [1] * len(seeded))
 
     queue_workers = redis.Redis.from_url(redis_url).smembers(f"rq:workers:{settings.queue_name}")
     assert process.poll() is None and len(queue_workers) == 2  # no worker left for good

@@ -8,24 +8,11 @@ import redis
 from sqlalchemy import func, select, text
 
 from engine.deadlines.scheduler import RQScheduler
-from engine.store.model import Case, Deadline, SupervisionOrder, TimelineEvent
+from engine.store.model import Deadline
+from tests.helpers import breach_counts
 from tests.integration.test_leases import file_overdue
 
 FAST = {"GRIDFLOW_LEASE_SECONDS": "2", "GRIDFLOW_SWEEP_SECONDS": "1"}
-
-
-def breach_counts(deps, case_ids) -> tuple[list, list, list]:
-    """Per case: sla_breached events, supervision orders, escalations counted."""
-    with deps.uow() as uow:
-        def per_case(query):
-            found = dict(uow.session.execute(query).all())
-            return [found.get(c, 0) for c in case_ids]
-        breached = per_case(select(TimelineEvent.case_id, func.count()).where(
-            TimelineEvent.case_id.in_(case_ids), TimelineEvent.kind == "sla_breached").group_by(TimelineEvent.case_id))
-        orders = per_case(select(SupervisionOrder.case_id, func.count()).where(
-            SupervisionOrder.case_id.in_(case_ids)).group_by(SupervisionOrder.case_id))
-        escalations = per_case(select(Case.id, Case.escalations).where(Case.id.in_(case_ids)))
-    return breached, orders, escalations
 
 
 def wait_until(condition, seconds=45.0, what="condition"):
