@@ -61,7 +61,8 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
 
 
-def wait_for(condition, seconds, what):
+def wait_for(condition, seconds=45.0, what="condition"):
+    """Poll `condition` every 0.1 s until it holds; fail naming `what` after `seconds`."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if condition():

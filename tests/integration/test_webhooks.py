@@ -14,7 +14,8 @@ from engine.cases import services, webhooks
 from engine.deadlines import delivery
 from engine.store.model import Notification, WebhookDelivery
 from tests.helpers import open_task, user_id
-from tests.integration.test_worker_faults import use_redis, wait_until
+from tests.integration.test_worker_faults import use_redis
+from tests.processes import wait_for
 
 SECRET = "whsec_test-secret-0123456789"
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
@@ -102,7 +103,7 @@ def test_signed_events_arrive_once_and_in_order_per_case_after_three_failures(de
     task = open_task(deps, first, "register_case")
     services.complete_task(deps, user_id(deps, "leader"), task.id,
                            {"decision": "valid", "risk": "low", "violence": False})
-    wait_until(lambda: set(statuses(deps, endpoint["id"])) == {"delivered"}, seconds=30, what="all delivered")
+    wait_for(lambda: set(statuses(deps, endpoint["id"])) == {"delivered"}, seconds=30, what="all delivered")
 
     for headers, body, at in receiver.requests:
         assert delivery.verify(SECRET, headers["Gridflow-Signature"], body, now=at)
@@ -131,7 +132,7 @@ def test_a_receiver_down_for_longer_pauses_its_endpoint_and_the_admins_are_told(
     other, healthy = hooks(events=["case.filed"])
     start_worker(**{**QUICK, "GRIDFLOW_WEBHOOK_RETRY_HOURS": str(1 / 3600)})  # 3 tries: 0.2 s, 0.4 s apart
     case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
-    wait_until(lambda: statuses(deps, endpoint["id"]) == ["failed"], seconds=20, what="the delivery failed")
+    wait_for(lambda: statuses(deps, endpoint["id"]) == ["failed"], seconds=20, what="the delivery failed")
     assert webhooks.get_endpoint(deps, user_id(deps, "admin"), endpoint["id"])["status"] == "paused"
     assert statuses(deps, healthy["id"]) == ["delivered"]  # the other endpoint was not held up
     with deps.uow() as uow:
@@ -145,14 +146,14 @@ def test_a_receiver_down_for_longer_pauses_its_endpoint_and_the_admins_are_told(
     assert statuses(deps, endpoint["id"]) == ["failed", "pending"] and len(receiver.requests) == 3
     down["yes"] = False
     webhooks.set_paused(deps, user_id(deps, "admin"), endpoint["id"], paused=False)
-    wait_until(lambda: statuses(deps, endpoint["id"]) == ["delivered", "delivered"], seconds=20,
+    wait_for(lambda: statuses(deps, endpoint["id"]) == ["delivered", "delivered"], seconds=20,
                what="delivered after resuming")
     # both sent once resumed, the failed one again; two cases are two lines, sent side by side in any order
     assert sorted(b["data"]["case_id"] for b in receiver.accepted()) == sorted([case_id, while_paused])
 
     [latest, _older] = webhooks.deliveries(deps, user_id(deps, "admin"), endpoint["id"])
     webhooks.redeliver(deps, user_id(deps, "admin"), latest["id"])  # by hand: a new delivery of the event
-    wait_until(lambda: statuses(deps, endpoint["id"]) == ["delivered"] * 3, seconds=20, what="redelivered")
+    wait_for(lambda: statuses(deps, endpoint["id"]) == ["delivered"] * 3, seconds=20, what="redelivered")
     assert [b["id"] for b in receiver.accepted()].count(latest["event_id"]) == 2
 
 
@@ -160,13 +161,13 @@ def test_nothing_is_lost_when_a_worker_is_killed_mid_delivery(deps, hooks, start
     receiver, endpoint = hooks(answer=lambda n, b: None if n == 1 else 200)  # the first request hangs
     worker = start_worker(**QUICK)
     ids = [services.file_case(deps, user_id(deps, "worker"), DISPUTE) for _ in range(3)]
-    wait_until(lambda: len(receiver.requests) >= 1, seconds=20, what="the first delivery under way")
+    wait_for(lambda: len(receiver.requests) >= 1, seconds=20, what="the first delivery under way")
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
     receiver.release.set()
     assert "pending" in statuses(deps, endpoint["id"])
     start_worker(**QUICK)
-    wait_until(lambda: set(statuses(deps, endpoint["id"])) == {"delivered"}, seconds=30,
+    wait_for(lambda: set(statuses(deps, endpoint["id"])) == {"delivered"}, seconds=30,
                what="everything delivered by the second worker")
     accepted = receiver.accepted()
     assert {b["id"] for b in accepted} >= {b["id"] for _h, raw, _t in receiver.requests for b in [json.loads(raw)]}

@@ -11,17 +11,9 @@ from engine.deadlines.scheduler import RQScheduler
 from engine.store.model import Deadline
 from tests.helpers import breach_counts
 from tests.integration.test_leases import file_overdue
+from tests.processes import wait_for
 
 FAST = {"GRIDFLOW_LEASE_SECONDS": "2", "GRIDFLOW_SWEEP_SECONDS": "1"}
-
-
-def wait_until(condition, seconds=45.0, what="condition"):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {seconds}s")
 
 
 def overdue_breaches(deps, case_ids) -> list[int]:
@@ -65,13 +57,13 @@ def test_a_worker_killed_in_the_middle_of_a_breach_leaves_it_to_escalate_exactly
             with sql_engine.connect() as c:
                 return c.scalar(text("SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation "
                                      "WHERE r.relname = 'notifications' AND NOT l.granted")) > 0
-        wait_until(waiting_on_notifications, what="the worker blocked half way through the firing")
+        wait_for(waiting_on_notifications, what="the worker blocked half way through the firing")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         blocker.rollback()
     assert unfired(deps, breaches) == 1 and breach_counts(deps, case_ids) == ([0], [0], [0])
     start_worker(**FAST)
-    wait_until(lambda: unfired(deps, breaches) == 0, what="the breach fired after the lease ran out")
+    wait_for(lambda: unfired(deps, breaches) == 0, what="the breach fired after the lease ran out")
     time.sleep(2.5)  # another sweep and lease period: nothing may fire twice
     assert breach_counts(deps, case_ids) == ([1], [1], [1])
 
@@ -83,11 +75,11 @@ def test_two_workers_share_a_backlog_and_one_killed_midway_loses_and_doubles_not
     breaches = overdue_breaches(deps, case_ids)
     first = start_worker(**FAST)
     start_worker(**FAST)
-    wait_until(lambda: unfired(deps, breaches) < 50, what="the workers started on the backlog")
+    wait_for(lambda: unfired(deps, breaches) < 50, what="the workers started on the backlog")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    wait_until(lambda: not alive(first.pid), seconds=10, what="RQ's scheduler child gone with its worker")
-    wait_until(lambda: unfired(deps, breaches) == 0, what="the whole backlog fired")
+    wait_for(lambda: not alive(first.pid), seconds=10, what="RQ's scheduler child gone with its worker")
+    wait_for(lambda: unfired(deps, breaches) == 0, what="the whole backlog fired")
     time.sleep(2.5)
     assert breach_counts(deps, case_ids) == ([1] * 60, [1] * 60, [1] * 60)
     with deps.uow() as uow:
@@ -105,6 +97,6 @@ def test_alarms_lost_with_a_restarted_redis_are_made_good_by_the_sweep_once(
     assert deps.scheduler.queue.scheduled_job_registry.count > 0
     connection.flushdb()  # a Redis that keeps nothing on disk comes back empty
     start_worker(**FAST)
-    wait_until(lambda: unfired(deps, breaches) == 0, what="the sweep fired what Redis forgot")
+    wait_for(lambda: unfired(deps, breaches) == 0, what="the sweep fired what Redis forgot")
     time.sleep(2.5)
     assert breach_counts(deps, case_ids) == ([1] * 5, [1] * 5, [1] * 5)
