@@ -1,10 +1,26 @@
-"""Small helpers shared by tests: find demo users and open tasks, race calls against each other."""
+"""Small helpers shared by tests: find demo users and open tasks, race calls against each other, count
+statements."""
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.store.model import Case, Deadline, SupervisionOrder, Task, TimelineEvent, User
+
+
+@contextmanager
+def statements(deps):
+    """The statements sent to the database meanwhile, BEGIN included: a list that grows by one each."""
+    seen, engine = [], deps.sessions.kw["bind"]
+
+    def count(*_):
+        seen.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def user_id(deps, username: str) -> int:

@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 from engine.deps import Deps
 from engine.errors import NotFoundError
 from engine.places import grid as grids
-from engine.store.model import Case, Grid, Notification, Task, User
+from engine.store import case_rows
+from engine.store.model import Case, Grid, Notification, User
 
 
 def notify(session: Session, case: Case, kind: str, message: str, now: datetime) -> None:
     """The assignees of the case's open tasks and the supervisors over the case's town."""
-    people = set(session.scalars(select(Task.assignee_id).where(
-        Task.case_id == case.id, Task.is_open, Task.assignee_id.is_not(None))))
+    people = {t.assignee_id for t in case_rows.of(session, case.id).open_tasks() if t.assignee_id is not None}
     people |= _supervisors_over(session, session.get(Grid, case.grid_id))
     session.add_all(Notification(user_id=user_id, case_id=case.id, kind=kind, message=message, created_at=now)
                     for user_id in sorted(people))

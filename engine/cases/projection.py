@@ -2,14 +2,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from engine.deps import Deps
 from engine.places import grid as grids
 from engine.process.runner import ReadyTask, Step
 from engine.process.specs import ProcessSpec
 from engine.sla import clocks, keys
-from engine.store import timeline
+from engine.store import case_rows, timeline
 from engine.store.model import Case, Deadline, Grid, Task, User
 from engine.store.unit_of_work import UnitOfWork
 
@@ -36,20 +34,21 @@ def project(run: Run, step: Step, filing: bool = False) -> list[Deadline]:
     the task that caused them, as `escalated` when the process counted an escalation in the same run.
     """
     session = run.uow.session
-    with session.no_autoflush:  # one UPDATE of the case per transaction, not one per query
-        timers, opened = _apply(run, step, filing)
+    rows = case_rows.fresh(session, run.case.id) if filing else case_rows.of(session, run.case.id)
+    with session.no_autoflush:  # what it reads is held in `rows` or by id: the step is written in one go
+        timers, opened = _apply(run, rows, step, filing)
         cal = clocks.calendar(session, run.deps)
         case_type = run.deps.catalogue[run.case.type]
         return timers + clocks.sync(session, run.spec, case_type, run.case, step.happened, run.now, cal,
-                                    run.deps.warn_at, filed_with=opened if filing else None)
+                                    run.deps.warn_at)
 
 
-def _apply(run: Run, step: Step, filing: bool) -> tuple[list[Deadline], list[Task]]:
+def _apply(run: Run, rows: case_rows.CaseRows, step: Step, filing: bool) -> tuple[list[Deadline], list[Task]]:
     session, case, now, actor = run.uow.session, run.case, run.now, run.actor
     case_type = run.deps.catalogue[case.type]
     case_grid = session.get(Grid, case.grid_id)
     _record_happenings(session, case, step, now, actor)
-    opened = _sync_tasks(session, case, case_grid, step.ready, now, filing)
+    opened = _sync_tasks(session, rows, case, case_grid, step.ready, now)
     if step.completed:
         case.status = case_type.outcomes.get(step.outcome, "closed")
         case.outcome = step.outcome
@@ -65,7 +64,7 @@ def _apply(run: Run, step: Step, filing: bool) -> tuple[list[Deadline], list[Tas
         escalation = next((h for h in step.happened if h.get("counter") == "escalations"), None)
         _move_responsibility(session, case, opened[0], now, escalation, actor)
     case.updated_at = now
-    return _sync_timers(session, case, step, now, filing), opened
+    return _sync_timers(session, rows, case, step, now), opened
 
 
 def _record_happenings(session, case, step, now, actor):
@@ -79,9 +78,8 @@ def _record_happenings(session, case, step, now, actor):
                             payload=_plain(happening))
 
 
-def _sync_tasks(session, case, case_grid, ready: list[ReadyTask], now, filing: bool) -> list[Task]:
-    existing = {} if filing else {t.id: t for t in session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.is_open)) if t.is_open}
+def _sync_tasks(session, rows, case, case_grid, ready: list[ReadyTask], now) -> list[Task]:
+    existing = {t.id: t for t in rows.open_tasks()}
     ready_ids = {r.id for r in ready}
     for r in ready:
         if r.id in existing:
@@ -144,10 +142,8 @@ def _move_responsibility(session, case, task: Task, now, escalation: dict | None
                     reason=str(reason) if reason else task.title, payload=moved)
 
 
-def _sync_timers(session, case, step: Step, now, filing: bool) -> list[Deadline]:
-    pending = {} if filing else {d.key: d for d in session.scalars(select(Deadline).where(
-        Deadline.case_id == case.id, Deadline.kind == "timer",
-        Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None)))}
+def _sync_timers(session, rows, case, step: Step, now) -> list[Deadline]:
+    pending = {d.key: d for d in rows.pending(kind="timer")}
     wanted = {keys.timer(t.task_id): t for t in step.timers}
     for key, deadline in pending.items():
         if key not in wanted:

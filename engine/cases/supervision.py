@@ -11,7 +11,7 @@ from engine.people import access
 from engine.places import grid as grids
 from engine.sla import clocks, keys
 from engine.sla.calendar import BusinessCalendar, Due
-from engine.store import timeline
+from engine.store import case_rows, timeline
 from engine.store.model import Case, Deadline, Grid, SupervisionOrder, User
 
 ANSWER_WITHIN = (1, "working_days")
@@ -101,10 +101,9 @@ def open_order(session: Session, case: Case, grid: Grid, reason: str, now: datet
     due = cal.add(now, *ANSWER_WITHIN) if due_at is None else Due(at=due_at, explanation={
         "due": cal.local(due_at).isoformat(), "rule": "督办人指定的答复期限", "rule_en": "set by the supervisor",
         "warnings": [], "warnings_en": []})
-    order = SupervisionOrder(case_id=case.id, clock_id=clock_id, grid_id=grid.id, reason=reason, issued_at=now,
-                             due_at=due.at, status="open")
-    session.add(order)
-    session.flush()
+    order, = case_rows.write_now(session, [SupervisionOrder(  # its id names its deadline: written now
+        case_id=case.id, clock_id=clock_id, grid_id=grid.id, reason=reason, issued_at=now, due_at=due.at,
+        status="open")])
     deadline = Deadline(case_id=case.id, kind="supervision", name="supervision_order", due_at=order.due_at,
                         key=keys.supervision(order.id))
     session.add(deadline)  # inserted with the transaction's next flush: its id is needed only after the commit

@@ -12,16 +12,14 @@ from sqlalchemy.orm import Session
 from engine.cases import notices, supervision
 from engine.sla import keys
 from engine.sla.calendar import BusinessCalendar
-from engine.store import timeline
+from engine.store import case_rows, timeline
 from engine.store.model import Case, Deadline, SlaClock, SupervisionOrder, Task
 
 
 def superseded(session: Session, deadline: Deadline, now: datetime) -> bool:
     """True when a later warning or the breach of the same clock is also due: let that one speak."""
-    return session.scalar(select(Deadline.id).where(
-        Deadline.clock_id == deadline.clock_id, Deadline.id != deadline.id, Deadline.fired_at.is_(None),
-        Deadline.cancelled_at.is_(None), Deadline.fraction > deadline.fraction, Deadline.due_at <= now)
-        .limit(1)) is not None
+    return any(d is not deadline and d.clock_id == deadline.clock_id and d.fraction > deadline.fraction
+               and d.due_at <= now for d in case_rows.of(session, deadline.case_id).pending())
 
 
 def warn(session: Session, case: Case, deadline: Deadline, now: datetime, cal: BusinessCalendar) -> None:
@@ -66,8 +64,10 @@ def supervision_overdue(session: Session, case: Case, deadline: Deadline, now: d
 def _step_title(session, case, clock) -> str:
     if clock.step == "case":
         return "整体办理"
-    title = session.scalar(select(Task.title).where(Task.case_id == case.id, Task.name == clock.step)
-                           .order_by(Task.created_at.desc()).limit(1))
+    title = next((t.title for t in reversed(case_rows.of(session, case.id).tasks) if t.name == clock.step), None)
+    if title is None:  # the step's task is no longer open
+        title = session.scalar(select(Task.title).where(Task.case_id == case.id, Task.name == clock.step)
+                               .order_by(Task.created_at.desc()).limit(1))
     return f"“{title or clock.step}”环节"
 
 

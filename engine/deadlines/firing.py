@@ -22,7 +22,8 @@ from engine.deps import Deps
 from engine.errors import ConflictError
 from engine.process import runner, versions
 from engine.sla import clocks, keys
-from engine.store.model import Assignment, Case, Deadline, SlaClock
+from engine.store import case_rows
+from engine.store.model import Assignment, Case, Deadline
 
 log = logging.getLogger(__name__)
 NOTICES = ("warning", "supervision")  # deadlines that only tell people: the process is not touched
@@ -43,6 +44,7 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
                                           deps.clock.now(), clocks.calendar(session, deps))
         else:
             case = session.scalar(select(Case).where(Case.id == owner.case_id).with_for_update(of=Case))
+            case_rows.of(session, case.id)
             result = _fire(deps, uow, case, session.get(Deadline, deadline_id), deps.clock.now())
         uow.commit()
         return result
@@ -65,9 +67,7 @@ def fire_deadlines(deps: Deps, deadline_ids: list[int]) -> Counter:
                 .with_for_update())} if assignment_ids else {}
             deadlines = session.scalars(select(Deadline).where(Deadline.id.in_(deadline_ids))
                                         .order_by(Deadline.due_at, Deadline.id)).all()
-            clock_ids = {d.clock_id for d in deadlines if d.clock_id is not None}
-            if clock_ids:  # the batch's clocks in one read; the session holds them for the firings' lookups by id
-                session.scalars(select(SlaClock).where(SlaClock.id.in_(clock_ids))).all()
+            case_rows.load(session, case_ids)  # their tasks, clocks and deadlines: one read for the batch
             cal = clocks.calendar(session, deps) if assignments else None
             results = Counter(_fire(deps, uow, cases[d.case_id], d, now) if d.case_id is not None
                               else campaign_alarms.fire(session, assignments[d.assignment_id], d, now, cal)
@@ -91,11 +91,16 @@ def _fire(deps: Deps, uow, case: Case, deadline: Deadline, now: datetime) -> str
     """With the case locked: act on the deadline unless it fired, was cancelled or is not due; no commit.
 
     The new deadlines the firing makes are registered with the unit of work, to be scheduled after its commit."""
-    session = uow.session
     if deadline.fired_at or deadline.cancelled_at:
         return "done"
     if now < deadline.due_at:
         return "early"
+    with uow.session.no_autoflush:  # what it reads is held by the transaction: the firing writes in one go
+        return _act(deps, uow, case, deadline, now)
+
+
+def _act(deps: Deps, uow, case: Case, deadline: Deadline, now: datetime) -> str:
+    session = uow.session
     cal = clocks.calendar(session, deps)
     if deadline.kind in NOTICES:
         _notice(session, case, deadline, now, cal)

@@ -24,12 +24,12 @@ from engine.process.catalogue import CaseType
 from engine.process.specs import ProcessSpec
 from engine.sla import keys
 from engine.sla.calendar import BusinessCalendar
-from engine.store import timeline
-from engine.store.model import Case, Deadline, Holiday, SlaClock, Task
+from engine.store import case_rows, timeline
+from engine.store.model import Case, Deadline, Holiday, SlaClock
 
 WARN_AT = (0.5, 0.8)
 SLA_TABLES = ("type_sla_limit", "sla_limit")  # the type's own rows, then the shared ones
-WHOLE_CASE = "case"
+WHOLE_CASE = case_rows.WHOLE_CASE
 
 
 def calendar(session: Session, deps) -> BusinessCalendar:
@@ -41,26 +41,18 @@ def calendar(session: Session, deps) -> BusinessCalendar:
 
 
 def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, happened: list[dict], now: datetime,
-         cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT,
-         filed_with: list[Task] | None = None) -> list[Deadline]:
+         cal: BusinessCalendar, warn_at: tuple[float, ...] = WARN_AT) -> list[Deadline]:
     """Start, pause, resume, extend and stop the case's clocks after an engine run; returns new deadlines.
 
-    A case just filed (`filed_with` its first tasks) has no clock and no other task: nothing is read. The
-    clocks started in one run are written together (one flush: their ids name their deadlines); the deadlines go
-    in with the transaction's next flush."""
+    The case's tasks, clocks and deadlines are those its transaction holds (engine/store/case_rows.py): a case
+    just filed reads nothing. The clocks started in one run are written together (one INSERT: their ids name
+    their deadlines); the rest goes in with the transaction's next flush."""
     created: list[Deadline] = []
     started: list[SlaClock] = []
-    fresh = filed_with is not None
-    added = [t for t in session.new if isinstance(t, Task) and t.case_id == case.id]  # not flushed yet
-    if fresh:
-        clocks, stored = [], filed_with
-    else:
-        clocks = list(session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
-                                                             SlaClock.stopped_at.is_(None))))
-        stored = session.scalars(select(Task).where(Task.case_id == case.id, Task.is_open))
-    open_tasks = {t.name: t for t in [*stored, *added] if t.is_open}
-    if case.closed_at is None and (fresh or not session.scalar(select(SlaClock.id).where(
-            SlaClock.case_id == case.id, SlaClock.step == WHOLE_CASE).limit(1))):
+    rows = case_rows.of(session, case.id)
+    clocks = rows.running_clocks()
+    open_tasks = {t.name: t for t in rows.open_tasks()}
+    if case.closed_at is None and not rows.has_clock(WHOLE_CASE):
         _start(session, spec, case, WHOLE_CASE, now, cal, started, warn_at)
     running = {c.step: c for c in clocks}
     escalated = any(h.get("counter") == "escalations" for h in happened)
@@ -82,10 +74,9 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
                 _extend(session, handling, float(happening["extension"]), now, cal, created)
                 if handling_step in open_tasks:
                     open_tasks[handling_step].due_at = handling.due_at
-    if started:
-        session.flush()  # their ids name their deadlines
-        for clock in started:
-            created += _schedule(session, clock, cal, fresh=True)
+    if started:  # their ids name their deadlines: written now, in one statement
+        for clock in case_rows.write_now(session, started):
+            created += _schedule(session, clock, cal)
     return created  # written with the transaction's next flush; the scheduler reads their ids after the commit
 
 
@@ -113,9 +104,8 @@ def _start(session, spec, case, step, now, cal, started, warn_at) -> SlaClock | 
                          "limit_minutes": _span(cal, limit["unit"], now, due.at), "consumed_minutes": 0.0,
                          "running_since": _local(cal, now), "pauses": [], "extensions": [],
                          "warn_at": list(warn_at)})
-    session.add(clock)
     _record(session, clock, now, "deadline_set", cal)
-    started.append(clock)
+    started.append(clock)  # written by `sync`, all together
     return clock
 
 
@@ -177,11 +167,10 @@ def _local(cal: BusinessCalendar, moment: datetime) -> str:
     return cal.local(moment).isoformat()
 
 
-def _schedule(session, clock, cal, fresh: bool = False) -> list[Deadline]:
-    """Deadline rows for the warnings and the breach still ahead of this clock (a fresh one has fired none)."""
+def _schedule(session, clock, cal) -> list[Deadline]:
+    """Deadline rows for the warnings and the breach still ahead of this clock."""
     state = clock.explanation
-    fired = set() if fresh else set(session.scalars(select(Deadline.fraction).where(
-        Deadline.clock_id == clock.id, Deadline.fired_at.is_not(None))))
+    fired = case_rows.of(session, clock.case_id).fired_fractions(clock)
     since = datetime.fromisoformat(state["running_since"])
     rows = []
     for fraction in (*state.get("warn_at", WARN_AT), 1.0):
@@ -197,8 +186,7 @@ def _schedule(session, clock, cal, fresh: bool = False) -> list[Deadline]:
 
 
 def _cancel_pending(session, clock, now) -> None:
-    for deadline in session.scalars(select(Deadline).where(
-            Deadline.clock_id == clock.id, Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))):
+    for deadline in case_rows.of(session, clock.case_id).pending(clock=clock):
         deadline.cancelled_at = now
 
 

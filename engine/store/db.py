@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from engine.store import outbox, timeline
+from engine.store import case_rows, outbox, timeline
 from engine.store.model import Grid, SlaClock
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -97,6 +97,9 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
     event.listen(sessions, "after_transaction_end", outbox.forget)
     event.listen(sessions, "loaded_as_persistent", _hold)
+    event.listen(sessions, "transient_to_pending", case_rows.added)
+    event.listen(sessions, "after_transaction_end", case_rows.forget)
+    event.listen(sessions, "after_soft_rollback", case_rows.forget_rolled_back)
     event.listen(sessions, "after_transaction_end", _let_go)
     return sessions
 

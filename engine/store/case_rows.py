@@ -1,0 +1,123 @@
+"""The rows of a case that a step looks at again and again, read once per transaction.
+
+One engine run on a case reads its open tasks, its SLA clocks and its pending deadlines in several places (the
+projection, the clocks, the alarms, the notices). Read by query each time, every read in the middle of the
+step's writes made the session flush what came before it: six flushes for a breach, each a unit-of-work pass
+and a statement per table. So they are read once (`of`; for a batch of firings, once for all its cases with
+`load`), kept here for the rest of the transaction, and the rows the step adds join them as they are added
+(`session.add` of a task, clock or deadline of a case held here). The step then decides in memory and writes
+with the transaction's flushes.
+
+What is kept: the tasks open when read; the clocks running when read and the case's whole-case clock; the
+deadlines pending when read and those fired of a running clock (a rescheduled clock skips the fractions it
+has fired). Rows change state in place (a task completed, a deadline fired), so readers filter on state.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import false, insert, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from engine.store.model import Deadline, SlaClock, Task
+
+KEY = "case_rows"  # session.info: case id -> CaseRows
+WHOLE_CASE = "case"  # the step name of the whole case's clock (engine/sla/clocks.py)
+TRACKED = {Task: "tasks", SlaClock: "clocks", Deadline: "deadlines"}  # row type -> its list in CaseRows
+
+
+@dataclass
+class CaseRows:
+    tasks: list[Task] = field(default_factory=list)
+    clocks: list[SlaClock] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+    def open_tasks(self) -> list[Task]:
+        return [t for t in self.tasks if t.is_open]
+
+    def running_clocks(self) -> list[SlaClock]:
+        return [c for c in self.clocks if c.stopped_at is None]
+
+    def has_clock(self, step: str) -> bool:
+        return any(c.step == step for c in self.clocks)
+
+    def pending(self, kind: str | None = None, clock: SlaClock | None = None) -> list[Deadline]:
+        """Deadlines neither fired nor cancelled, of `kind` and `clock` when given."""
+        return [d for d in self.deadlines if d.fired_at is None and d.cancelled_at is None
+                and (kind is None or d.kind == kind) and (clock is None or d.clock_id == clock.id)]
+
+    def fired_fractions(self, clock: SlaClock) -> set[float]:
+        return {d.fraction for d in self.deadlines if d.clock_id == clock.id and d.fired_at is not None}
+
+
+def of(session: Session, case_id: int) -> CaseRows:
+    """The case's rows in this transaction, read now if they were not yet."""
+    held = session.info.setdefault(KEY, {})
+    if case_id not in held:
+        load(session, [case_id])
+    return held[case_id]
+
+
+def fresh(session: Session, case_id: int) -> CaseRows:
+    """A case created in this transaction: it has no stored rows to read."""
+    return session.info.setdefault(KEY, {}).setdefault(case_id, CaseRows())
+
+
+def load(session: Session, case_ids) -> None:
+    """Read the rows of the cases not held yet: three statements however many cases, and no flush before them
+    (rows added and not yet written are taken from the session; those changed keep their changes)."""
+    held = session.info.setdefault(KEY, {})
+    wanted = sorted(set(case_ids) - held.keys())
+    if not wanted:
+        return
+    rows = {case_id: CaseRows() for case_id in wanted}
+    with session.no_autoflush:
+        _read(session, wanted, rows)
+    for instance in session.new:
+        if type(instance) in TRACKED and instance.case_id in rows:
+            getattr(rows[instance.case_id], TRACKED[type(instance)]).append(instance)
+    held.update(rows)
+
+
+def _read(session: Session, wanted: list[int], rows: dict[int, CaseRows]) -> None:
+    for task in session.scalars(select(Task).where(Task.case_id.in_(wanted), Task.is_open)):
+        rows[task.case_id].tasks.append(task)
+    clocks = session.scalars(select(SlaClock).where(SlaClock.case_id.in_(wanted), or_(
+        SlaClock.stopped_at.is_(None), SlaClock.step == WHOLE_CASE))).all()
+    for clock in clocks:
+        rows[clock.case_id].clocks.append(clock)
+    running = [c.id for c in clocks if c.stopped_at is None]
+    fired_of_running = Deadline.clock_id.in_(running) if running else false()
+    for deadline in session.scalars(select(Deadline).where(
+            Deadline.case_id.in_(wanted), Deadline.cancelled_at.is_(None),
+            or_(Deadline.fired_at.is_(None), fired_of_running))):
+        rows[deadline.case_id].deadlines.append(deadline)
+
+
+def write_now(session: Session, new: list) -> list:
+    """Insert new rows of one type (not added to the session) in one statement, without flushing the rest of the
+    step, and give them back as the session's rows, with their ids; a case's join its rows here."""
+    mapper = inspect(type(new[0]))
+    values = [{c.key: getattr(row, c.key) for c in mapper.column_attrs if c.key in vars(row)} for row in new]
+    written = session.scalars(insert(mapper.class_).returning(mapper.class_, sort_by_parameter_order=True),
+                              values).all()
+    for row in written:
+        added(session, row)
+    return written
+
+
+def added(session: Session, instance) -> None:
+    """transient_to_pending: a task, clock or deadline added for a case held here joins its rows."""
+    kept = TRACKED.get(type(instance))
+    rows = session.info.get(KEY, {}).get(instance.case_id) if kept else None
+    if rows is not None:
+        getattr(rows, kept).append(instance)
+
+
+def forget(session: Session, transaction) -> None:
+    """after_transaction_end: the transaction's rows are read again in the next one."""
+    if transaction.parent is None:  # a flush's or a savepoint's end is not the transaction's
+        session.info.pop(KEY, None)
+
+
+def forget_rolled_back(session: Session, _transaction) -> None:
+    """after_soft_rollback (a savepoint's too): rows added since may be gone; read again when next asked."""
+    session.info.pop(KEY, None)
