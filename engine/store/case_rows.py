@@ -14,10 +14,10 @@ has fired). Rows change state in place (a task completed, a deadline fired), so 
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, insert, inspect, or_, select
+from sqlalchemy import false, insert, or_, select
 from sqlalchemy.orm import Session
 
-from engine.store.model import Deadline, SlaClock, Task
+from engine.store.model import Deadline, SlaClock, Task, column_values
 
 KEY = "case_rows"  # session.info: case id -> CaseRows
 WHOLE_CASE = "case"  # the step name of the whole case's clock (engine/sla/clocks.py)
@@ -95,10 +95,9 @@ def _read(session: Session, wanted: list[int], rows: dict[int, CaseRows]) -> Non
 def write_now(session: Session, new: list) -> list:
     """Insert new rows of one type (not added to the session) in one statement, without flushing the rest of the
     step, and give them back as the session's rows, with their ids; a case's join its rows here."""
-    mapper = inspect(type(new[0]))
-    values = [{c.key: getattr(row, c.key) for c in mapper.column_attrs if c.key in vars(row)} for row in new]
-    written = session.scalars(insert(mapper.class_).returning(mapper.class_, sort_by_parameter_order=True),
-                              values).all()
+    kind = type(new[0])
+    written = session.scalars(insert(kind).returning(kind, sort_by_parameter_order=True),
+                              [column_values(row) for row in new]).all()
     for row in written:
         added(session, row)
     return written

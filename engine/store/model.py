@@ -615,3 +615,18 @@ class IndicatorSetting(Base):
     __tablename__ = "indicator_settings"
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[float] = mapped_column(Float)
+
+
+def column_values(row: Base) -> dict:
+    """Every column of a row object that is not in a session but its generated id, as values for a bulk INSERT
+    (the same keys for every row of a type, so a batch goes in as one statement; unset columns get their
+    default)."""
+    values = {}
+    for column in type(row).__table__.columns:
+        if column.primary_key and column.autoincrement is not False and column.key not in vars(row):
+            continue
+        value = getattr(row, column.key)
+        if value is None and column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        values[column.key] = value
+    return values

@@ -1,10 +1,10 @@
 """The webhook outbox: case events written in the same transaction as the change that caused them.
 
-One place decides what goes out: a `before_flush` hook on every service session (engine/store/db.py). It looks
-at the timeline events being added (a case filed, a task assigned, an SLA warning or breach, a supervision
-order, a case closed) and at cases whose status changed, and for each one that some webhook endpoint wants
-it keeps a `webhook_events` row and a pending `webhook_deliveries` row per endpoint, which a `before_commit`
-hook writes, in the same transaction, just before it commits. So an event is in the
+One place decides what goes out, from hooks on every service session (engine/store/db.py): the timeline events
+a transaction writes (a case filed, a task assigned, an SLA warning or breach, a supervision order, a case
+closed), as they are written, and the cases whose status changes, at each flush. For each one that some
+webhook endpoint wants it keeps a `webhook_events` row and a pending `webhook_deliveries` row per endpoint,
+which a `before_commit` hook writes, in the same transaction, just before it commits. So an event is in the
 database exactly when its change is: a rollback takes both away, a commit keeps both, and nothing is sent
 from inside the transaction. The worker sends them after commit (engine/deadlines/delivery.py).
 
@@ -35,26 +35,32 @@ _PENDING = "webhook_outbox"  # session.info: (event row, endpoint ids) collected
 
 
 def collect(session: Session, _flush_context, _instances) -> None:
-    """before_flush: the outbox rows for the events of interest among what is about to be written, kept in the
-    session until its commit (`write`)."""
-    timeline = [o for o in session.new if isinstance(o, TimelineEvent) and _kind(o)]
+    """before_flush: the outbox rows for the cases whose status is about to change, kept in the session until
+    its commit (`write`)."""
     moved = [c for c in session.dirty if isinstance(c, Case) and _status_change(c)]
-    if not timeline and not moved:
-        return
-    endpoints = _endpoints(session)
-    if not endpoints:
+    if not moved or not _endpoints(session):
         return
     items = []  # (case id, order, case, type, at, fields)
-    for e in timeline:
-        case = session.get(Case, e.case_id)
-        items.append((e.case_id, e.seq, case, _kind(e), e.at, {
-            "seq": e.seq, "kind": e.kind, "actor": e.actor, "task_id": e.task_id, "reason": e.reason,
-            "detail": e.payload or {}}))
-    for case in moved:  # after the events so far, but before the closing (which may not be flushed yet)
+    for case in moved:  # after the events so far, but before the closing (which may not be written yet)
         before, after = _status_change(case)
-        closing = [e.seq for e in (*timeline, *chain.pending(session)) if e.case_id == case.id and e.kind == "closed"]
+        closing = [e.seq for e in chain.pending(session) if e.case_id == case.id and e.kind == "closed"]
         order = closing[0] - 0.5 if closing else chain.head_seq(session, case) + 0.5
         items.append((case.id, order, case, STATUS_CHANGED, case.updated_at, {"from": before, "to": after}))
+    _keep(session, items)
+
+
+def collect_events(session: Session, events: list[TimelineEvent]) -> None:
+    """As the timeline writes a transaction's events: the outbox rows for those of interest."""
+    events = [e for e in events if _kind(e)]
+    if not events or not _endpoints(session):
+        return
+    _keep(session, [(e.case_id, e.seq, session.get(Case, e.case_id), _kind(e), e.at, {
+        "seq": e.seq, "kind": e.kind, "actor": e.actor, "task_id": e.task_id, "reason": e.reason,
+        "detail": e.payload or {}}) for e in events])
+
+
+def _keep(session: Session, items: list) -> None:
+    endpoints = _endpoints(session)
     events, targets, orders = [], [], []
     for case_id, order, case, kind, at, fields in sorted(items, key=lambda i: (i[0], i[1])):
         wanted = [(eid, path) for eid, kinds, path in endpoints if kind in kinds]
