@@ -15,7 +15,7 @@ has fired). Rows change state in place (a task completed, a deadline fired), so 
 from dataclasses import dataclass, field
 
 from sqlalchemy import false, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from engine.store.model import Deadline, SlaClock, Task, column_values
 
@@ -93,14 +93,22 @@ def _read(session: Session, wanted: list[int], rows: dict[int, CaseRows]) -> Non
 
 
 def write_now(session: Session, new: list) -> list:
-    """Insert new rows of one type (not added to the session) in one statement, without flushing the rest of the
-    step, and give them back as the session's rows, with their ids; a case's join its rows here."""
-    kind = type(new[0])
-    written = session.scalars(insert(kind).returning(kind, sort_by_parameter_order=True),
-                              [column_values(row) for row in new]).all()
-    for row in written:
+    """Insert new rows of one type (objects not added to the session) in one statement that returns their ids,
+    without flushing the rest of the step; they join the session as stored rows (and their case's rows here).
+
+    A Core INSERT and `make_transient_to_detached`: the ORM's own INSERT ... RETURNING of whole rows took half
+    as long again (profiled, a batch of breaches: 3.3 against 2.2 ms a statement)."""
+    table = type(new[0]).__table__
+    values = [column_values(row) for row in new]
+    ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values).scalars()
+    for row, row_values, row_id in zip(new, values, ids, strict=True):
+        for key, value in row_values.items():
+            setattr(row, key, value)  # every column set: none is left to load later
+        row.id = row_id
+        make_transient_to_detached(row)
+        session.add(row)
         added(session, row)
-    return written
+    return new
 
 
 def added(session: Session, instance) -> None:
