@@ -1,5 +1,5 @@
 """Who may see and act on what, by role, grid subtree and department; used by services and views."""
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import ConflictError, NotFoundError, PermissionDenied
@@ -52,14 +52,27 @@ def visible_cases(session: Session, user: User):
 
 
 def load_visible_case(session: Session, user: User, case_id: int, lock: bool = False) -> Case:
-    """The case if `user` may see it; out of scope reads as not found, so ids leak nothing."""
-    query = select(Case).where(Case.id == case_id, visible_cases(session, user))
+    """The case if `user` may see it; out of scope reads as not found, so ids leak nothing.
+
+    The rules of `visible_cases`, decided on the one case: read with whether a task of it is the user's or
+    their department's, then by reporter and by the case's grid path in Python (the grid is looked up by id,
+    and the transaction keeps it), instead of a clause listing every grid of the user's subtree."""
+    other = aliased(Task)
+    mine = [other.assignee_id == user.id] + ([other.department_id == user.department_id] if user.department_id else [])
+    query = select(Case, exists().where(other.case_id == Case.id, or_(*mine))).where(Case.id == case_id)
     if lock:
         query = query.with_for_update(of=Case)
-    case = session.scalar(query)
-    if case is None:
+    found = session.execute(query).first()
+    if found is None or not _sees(session, user, *found):
         raise NotFoundError(f"case {case_id} not found")
-    return case
+    return found[0]
+
+
+def _sees(session: Session, user: User, case: Case, by_task: bool) -> bool:
+    if by_task or user.role == "admin" or case.reporter_id == user.id:
+        return True
+    path = user_grid_path(session, user) if user.role in ("grid_worker", "grid_leader", "supervisor") else None
+    return bool(path) and session.get(Grid, case.grid_id).path.startswith(path)
 
 
 def offered_tasks(session: Session, user: User):
@@ -110,14 +123,21 @@ def check_can_act(session: Session, user: User, task: Task) -> None:
         return
     if task.candidate_role != user.role:
         raise PermissionDenied(f"this task is for the role {task.candidate_role!r}")
-    offered = session.scalar(select(Task.id).where(Task.id == task.id, offered_tasks(session, user)))
-    if offered is None:
+    if task.status != "open" or not is_candidate(session, user, task):  # `offered_tasks`, on the one task
         raise PermissionDenied("this task is outside your grid or department")
 
 
 def is_candidate(session: Session, user: User, task: Task) -> bool:
-    """Whether `user` may take `task`, whoever holds it now: an assigned or delegated task goes only to a candidate."""
-    return session.scalar(select(Task.id).where(Task.id == task.id, candidate_tasks(session, user))) is not None
+    """Whether `user` may take `task`, whoever holds it now: an assigned or delegated task goes only to a candidate.
+    The rules of `candidate_tasks`, decided on the one task (its grid by id, which the transaction keeps)."""
+    if user.role == "admin":
+        return True
+    if task.candidate_role != user.role:
+        return False
+    if user.department_id:
+        return task.department_id == user.department_id
+    path = user_grid_path(session, user)
+    return bool(path) and session.get(Grid, task.grid_id).path.startswith(path)
 
 
 def task_actions(session: Session, user: User, task: Task) -> list[str]:
