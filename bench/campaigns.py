@@ -196,7 +196,7 @@ def burst(engine, reader, url, redis_url, tmp, ids: list[int], ceiling: float, c
         due_at = datetime.fromtimestamp(int(time.time()) + 5, UTC)
         with engine.begin() as c:
             c.execute(update(d).where(d.c.id.in_(ids)).values(due_at=due_at))
-        RQScheduler(conn, queue).schedule([(ids[0], due_at)])
+        RQScheduler(conn, queue).schedule([due_at])
         wait_fired(reader, conn, queue, procs, ids, due_at)
         with reader.connect() as c:
             rows = c.execute(select(d.c.fired_at, d.c.attempts).where(d.c.id.in_(ids))).all()

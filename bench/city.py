@@ -216,7 +216,7 @@ def arm_deadlines(deps: Deps, scheduler: RQScheduler, cases: list[int], start: d
             due[deadline_id] = start + timedelta(seconds=rng.uniform(5, max(seconds - 5, 6)))
             uow.session.execute(update(Deadline).where(Deadline.id == deadline_id).values(due_at=due[deadline_id]))
         uow.commit()
-    scheduler.schedule(list(due.items()))
+    scheduler.schedule(list(due.values()))
     return due
 
 

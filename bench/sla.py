@@ -135,7 +135,7 @@ def set_due(engine, ids: list[int], dues: list[datetime], conn=None, queue: str 
                   [{"b_id": i, "b_due": d} for i, d in zip(ids, dues, strict=True)])
     if queue:
         begin = time.perf_counter()
-        RQScheduler(conn, queue).schedule(list(zip(ids, dues, strict=True)))
+        RQScheduler(conn, queue).schedule(dues)
         return time.perf_counter() - begin
     return 0.0
 

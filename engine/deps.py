@@ -17,7 +17,7 @@ from engine.store.unit_of_work import UnitOfWork
 class NullScheduler:
     """Schedules nothing: for tools that only read, and for services run without a queue."""
 
-    def schedule(self, deadlines) -> None:
+    def schedule(self, due_times) -> None:
         """Nothing is due to be fired by a queue."""
 
     def schedule_again(self, second, due_at) -> None:

@@ -23,13 +23,13 @@ class FakeScheduler:
     """Records what would have gone to RQ."""
 
     def __init__(self):
-        self.scheduled: list[tuple[int, datetime]] = []
+        self.scheduled: list[datetime] = []
         self.woken_for: list[datetime] = []
         self.drains_later = 0
         self.helps_asked = 0
 
-    def schedule(self, deadlines) -> None:
-        self.scheduled.extend(deadlines)
+    def schedule(self, due_times) -> None:
+        self.scheduled.extend(due_times)
 
     def fire_now(self, due_at) -> None:
         self.woken_for.append(due_at)

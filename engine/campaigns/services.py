@@ -87,8 +87,7 @@ class Photo:
     data: bytes = field(repr=False)
 
 
-class _Due(NamedTuple):
-    id: int
+class _Due(NamedTuple):  # a moment to wake a worker at, as the unit of work schedules deadlines
     due_at: datetime
 
 
@@ -221,7 +220,7 @@ def _issue(deps, uow, actor, new, form, root, department, targets, now, previous
                                   "assignments": len(ids), "due_at": cal.local(due).isoformat(),
                                   "round": campaign.round, "previous_id": campaign.previous_id}))
     # the scheduler wakes a worker once per second holding a due time: one row per moment is enough to say which
-    uow.schedule_after_commit(deps.scheduler, [_Due(0, at) for _, _, _, at in moments])
+    uow.schedule_after_commit(deps.scheduler, [_Due(at) for _, _, _, at in moments])
     return campaign.id, due
 
 

@@ -155,6 +155,5 @@ def _sync_timers(session, rows, case, step: Step, now) -> list[Deadline]:
             continue
         deadline = Deadline(case_id=case.id, task_id=timer.task_id, key=key, kind="timer",
                             name=timer.name, due_at=timer.due_at)
-        session.add(deadline)
         created.append(deadline)
-    return created
+    return case_rows.add_deadlines(session, created)

@@ -106,7 +106,7 @@ def open_order(session: Session, case: Case, grid: Grid, reason: str, now: datet
         status="open")])
     deadline = Deadline(case_id=case.id, kind="supervision", name="supervision_order", due_at=order.due_at,
                         key=keys.supervision(order.id))
-    session.add(deadline)  # inserted with the transaction's next flush: its id is needed only after the commit
+    case_rows.add_deadlines(session, [deadline])  # inserted at the commit
     timeline.append(session, case.id, now, actor, "supervision_ordered", reason=reason, payload={
         "order_id": order.id, "grid": grid.code, "due_at": cal.local(order.due_at).isoformat(),
         "explanation": due.explanation})

@@ -27,15 +27,15 @@ class RQScheduler:
     def job_id(self, second: int) -> str:
         return f"due-{re.sub(r'[^A-Za-z0-9_-]', '_', self.queue.name)}-{second}"
 
-    def schedule(self, deadlines: list[tuple[int, datetime]]) -> None:
+    def schedule(self, due_times: list[datetime]) -> None:
         """Wake a worker at each second holding a due time; a second already scheduled is not doubled."""
-        seconds = sorted({int(due_at.timestamp()) for _, due_at in deadlines})
+        seconds = sorted({int(due_at.timestamp()) for due_at in due_times})
         try:
             for second in seconds:
                 self.queue.enqueue_at(datetime.fromtimestamp(second, UTC), FIRE_DUE, second,
                                       job_id=self.job_id(second), **KEEP)
         except redis.RedisError:
-            log.warning("Redis unreachable: %d deadline(s) left for the sweep", len(deadlines))
+            log.warning("Redis unreachable: %d deadline(s) left for the sweep", len(due_times))
 
     def schedule_again(self, second: int, due_at: datetime) -> None:
         """A job woken long before its time comes back then, under an id of its own (its own id is running)."""

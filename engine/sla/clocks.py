@@ -46,7 +46,7 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
 
     The case's tasks, clocks and deadlines are those its transaction holds (engine/store/case_rows.py): a case
     just filed reads nothing. The clocks started in one run are written together (one INSERT: their ids name
-    their deadlines); the rest goes in with the transaction's next flush."""
+    their deadlines); the rest goes in with the transaction's flush, the new deadlines at its commit."""
     created: list[Deadline] = []
     started: list[SlaClock] = []
     rows = case_rows.of(session, case.id)
@@ -77,7 +77,7 @@ def sync(session: Session, spec: ProcessSpec, case_type: CaseType, case: Case, h
     if started:  # their ids name their deadlines: written now, in one statement
         for clock in case_rows.write_now(session, started):
             created += _schedule(session, clock, cal)
-    return created  # written with the transaction's next flush; the scheduler reads their ids after the commit
+    return created  # inserted at the commit (engine/store/case_rows.add_deadlines), then scheduled by due time
 
 
 def _follow(session, clock, case, loop, open_tasks, now, cal, created) -> None:
@@ -181,8 +181,7 @@ def _schedule(session, clock, cal) -> list[Deadline]:
         rows.append(Deadline(case_id=clock.case_id, clock_id=clock.id, fraction=fraction, name=clock.step,
                              kind="breach" if fraction == 1.0 else "warning", due_at=at,
                              key=keys.sla(clock.id, clock.generation, fraction)))
-    session.add_all(rows)
-    return rows
+    return case_rows.add_deadlines(session, rows)
 
 
 def _cancel_pending(session, clock, now) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from engine.store.model import Deadline, SlaClock, Task, column_values
 
 KEY = "case_rows"  # session.info: case id -> CaseRows
+NEW_DEADLINES = "new_deadlines"  # session.info: deadlines made in this transaction, inserted at its commit
 WHOLE_CASE = "case"  # the step name of the whole case's clock (engine/sla/clocks.py)
 TRACKED = {Task: "tasks", SlaClock: "clocks", Deadline: "deadlines"}  # row type -> its list in CaseRows
 
@@ -71,7 +72,7 @@ def load(session: Session, case_ids) -> None:
     rows = {case_id: CaseRows() for case_id in wanted}
     with session.no_autoflush:
         _read(session, wanted, rows)
-    for instance in session.new:
+    for instance in [*session.new, *session.info.get(NEW_DEADLINES, ())]:
         if type(instance) in TRACKED and instance.case_id in rows:
             getattr(rows[instance.case_id], TRACKED[type(instance)]).append(instance)
     held.update(rows)
@@ -111,6 +112,27 @@ def write_now(session: Session, new: list) -> list:
     return new
 
 
+def add_deadlines(session: Session, deadlines: list[Deadline]) -> list[Deadline]:
+    """New deadlines of cases: they join their case's rows now and go into the database at the commit, all in
+    one executemany that asks no ids back (`write_deadlines`): nothing needs them, the scheduler wakes a worker
+    by due time, and a multi-row INSERT ... RETURNING cost several times as much. Until then they are objects
+    outside the session, changed in place like the held rows (a deadline made and cancelled in one step goes
+    in cancelled)."""
+    session.info.setdefault(NEW_DEADLINES, []).extend(deadlines)
+    for deadline in deadlines:
+        rows = session.info.get(KEY, {}).get(deadline.case_id)
+        if rows is not None:
+            rows.deadlines.append(deadline)
+    return deadlines
+
+
+def write_deadlines(session: Session) -> None:
+    """before_commit: insert the transaction's new deadlines."""
+    new = session.info.pop(NEW_DEADLINES, None)
+    if new:
+        session.execute(insert(Deadline.__table__), [column_values(d) for d in new])
+
+
 def added(session: Session, instance) -> None:
     """transient_to_pending: a task, clock or deadline added for a case held here joins its rows."""
     kept = TRACKED.get(type(instance))
@@ -123,8 +145,12 @@ def forget(session: Session, transaction) -> None:
     """after_transaction_end: the transaction's rows are read again in the next one."""
     if transaction.parent is None:  # a flush's or a savepoint's end is not the transaction's
         session.info.pop(KEY, None)
+        session.info.pop(NEW_DEADLINES, None)
 
 
-def forget_rolled_back(session: Session, _transaction) -> None:
-    """after_soft_rollback (a savepoint's too): rows added since may be gone; read again when next asked."""
+def forget_rolled_back(session: Session, transaction) -> None:
+    """after_soft_rollback (a savepoint's too): rows added since may be gone; read again when next asked. New
+    deadlines go with a rolled-back transaction, but not with a savepoint (none is made inside one)."""
     session.info.pop(KEY, None)
+    if not transaction.nested:
+        session.info.pop(NEW_DEADLINES, None)

@@ -91,7 +91,7 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     """Sessions for services; each carries the key that seals case timelines (engine/store/timeline.py) and
     writes a transaction's timeline events and its webhook outbox (engine/store/outbox.py) when it commits."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
-    event.listen(sessions, "before_commit", _write_timeline)  # first: the outbox writes what it collects
+    event.listen(sessions, "before_commit", _write_pending)  # first: the outbox writes what it collects
     event.listen(sessions, "before_flush", outbox.collect)
     event.listen(sessions, "before_commit", outbox.write)
     event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
@@ -104,8 +104,11 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     return sessions
 
 
-def _write_timeline(session) -> None:
+def _write_pending(session) -> None:
+    """What a transaction keeps aside until its commit: its timeline events (and their webhook events), its new
+    deadlines."""
     outbox.collect_events(session, timeline.write_pending(session))
+    case_rows.write_deadlines(session)
 
 
 HELD = "held"  # session.info: the grids and SLA clocks this transaction has loaded

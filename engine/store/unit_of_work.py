@@ -37,12 +37,10 @@ class UnitOfWork:
         self._after_commit.append(action)
 
     def schedule_after_commit(self, scheduler, deadlines) -> None:
-        """Hand `deadlines` (rows with an id and a due time) to the scheduler once the transaction is committed.
-
-        Their ids are read then: new rows need no flush of their own to get one, they go in with the commit's."""
-        deadlines = list(deadlines)
-        if deadlines:
-            self.after_commit(lambda: scheduler.schedule([(d.id, d.due_at) for d in deadlines]))
+        """Have the scheduler wake a worker at the due times of `deadlines` once the transaction is committed."""
+        due_times = [d.due_at for d in deadlines]
+        if due_times:
+            self.after_commit(lambda: scheduler.schedule(due_times))
 
     def after_rollback(self, action) -> None:
         """Run `action()` (in a transaction of its own) if this unit of work ends without committing."""

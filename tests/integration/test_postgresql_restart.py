@@ -138,7 +138,7 @@ def arm(deps, case_ids: list[int], first_due, step: float) -> dict[int, object]:
             due[deadline_id] = first_due + timedelta(seconds=index * step)
             uow.session.execute(update(Deadline).where(Deadline.id == deadline_id).values(due_at=due[deadline_id]))
         uow.commit()
-    deps.scheduler.schedule(list(due.items()))
+    deps.scheduler.schedule(list(due.values()))
     return due
 
 
