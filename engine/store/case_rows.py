@@ -2,11 +2,11 @@
 
 One engine run on a case reads its open tasks, its SLA clocks and its pending deadlines in several places (the
 projection, the clocks, the alarms, the notices). Read by query each time, every read in the middle of the
-step's writes made the session flush what came before it: six flushes for a breach, each a unit-of-work pass
+step's writes made the session flush what came before it: five flushes for a breach, each a unit-of-work pass
 and a statement per table. So they are read once (`of`; for a batch of firings, once for all its cases with
 `load`), kept here for the rest of the transaction, and the rows the step adds join them as they are added
-(`session.add` of a task, clock or deadline of a case held here). The step then decides in memory and writes
-with the transaction's flushes.
+(`session.add` of a task or clock of a case held here, `add_deadlines`, `write_now`). The step then decides in
+memory and writes at its commit.
 
 What is kept: the tasks open when read; the clocks running when read and the case's whole-case clock; the
 deadlines pending when read and those fired of a running clock (a rescheduled clock skips the fractions it
