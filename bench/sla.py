@@ -23,14 +23,14 @@ from pathlib import Path
 import redis
 from rq import Worker
 from rq.job import Job
-from sqlalchemy import and_, bindparam, create_engine, func, insert, not_, select, text, update
+from sqlalchemy import and_, bindparam, create_engine, event, func, insert, not_, select, text, update
 
 from bench.throughput import BENCH_TIMELINE_KEY
 from bench.throughput import reset as schema_reset
 from engine import bootstrap
 from engine.cases import services
 from engine.config import Settings
-from engine.deadlines import firing
+from engine.deadlines import firing, jobs
 from engine.deadlines.scheduler import RQScheduler
 from engine.deps import Deps, NullScheduler
 from engine.imports import demo
@@ -164,6 +164,26 @@ def floor(engine, deps: Deps, chosen: dict[int, int]) -> tuple[float, float]:
     if results != {"fired": len(chosen)}:
         sys.exit(f"the floor's in-process firings did not all fire: {dict(results)}")
     return raw, len(chosen) / (time.perf_counter() - start)
+
+
+def batched(engine, deps: Deps, chosen: dict[int, int]) -> tuple[float, float]:
+    """Firings/s in this process through firing.fire_deadlines in the workers' leased batches, and the statements
+    each firing sends."""
+    ids = list(chosen.values())
+    set_due(engine, ids, [deps.clock.now() - timedelta(seconds=1)] * len(ids))
+    statements = []
+
+    def count(*_):
+        statements.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    start, results = time.perf_counter(), Counter()
+    for first in range(0, len(ids), jobs.BATCH):
+        results += firing.fire_deadlines(deps, ids[first:first + jobs.BATCH])
+    took = time.perf_counter() - start
+    event.remove(engine, "before_cursor_execute", count)
+    if results != {"fired": len(ids)}:
+        sys.exit(f"the batched in-process firings did not all fire: {dict(results)}")
+    return len(ids) / took, len(statements) / len(ids)
 
 
 def case_spec(deps: Deps, case_id: int):
@@ -364,6 +384,10 @@ def main() -> None:
     print(f"\nFloor, in this process, {FLOOR} copied cases: restore + advance + dump + UPDATE + commit {raw:.0f} "
           f"firings/s ({1000 / raw:.1f} ms); for reference engine.deadlines.firing.fire_deadline {engine_rate:.0f}/s "
           f"({1000 / engine_rate:.1f} ms)")
+    batch_rate, sent = batched(engine, deps, copy_cases(engine, templates, FLOOR, "L", args.kind))
+    print(f"  engine.deadlines.firing.fire_deadlines in the workers' batches of {jobs.BATCH}: {batch_rate:.0f} "
+          f"firings/s ({1000 / batch_rate:.1f} ms), {sent:.1f} statements a firing ({raw / batch_rate:.2f} x the raw "
+          "firing's time)")
     ceiling = raw_ceiling(url, engine, list(copy_cases(engine, templates, WORKERS * FLOOR, "C", args.kind)))
     print(f"  the same raw firings in {WORKERS} processes at once, {FLOOR} cases each: {ceiling:.0f} firings/s "
           f"({ceiling / raw:.2f} x one process)")
