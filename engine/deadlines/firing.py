@@ -44,7 +44,7 @@ def fire_deadline(deps: Deps, deadline_id: int) -> str:
                                           deps.clock.now(), clocks.calendar(session, deps))
         else:
             case = session.scalar(select(Case).where(Case.id == owner.case_id).with_for_update(of=Case))
-            case_rows.of(session, case.id)
+            case_rows.of(session, case.id)  # read before the firing changes anything: no flush first
             result = _fire(deps, uow, case, session.get(Deadline, deadline_id), deps.clock.now())
         uow.commit()
         return result
