@@ -6,6 +6,7 @@
 import hmac
 import logging
 import time
+from functools import cache
 
 import redis
 from alembic.config import Config
@@ -21,8 +22,9 @@ from serving import logs, metrics
 log = logging.getLogger("gridflow.request")
 
 
+@cache
 def migrations_head() -> str:
-    """The newest migration this code carries."""
+    """The newest migration this code carries (read from the migration files once per process)."""
     config = Config()
     config.set_main_option("script_location", str(database.MIGRATIONS))
     return ScriptDirectory.from_config(config).get_current_head()

@@ -16,6 +16,7 @@ from engine.people import auth
 from engine.process import runner
 from engine.store import db, embedded_redis
 from engine.store.model import Base, Grid
+from serving import metrics
 from tests import partition
 from tests.fakes import FakeClock, FakeScheduler
 from tests.helpers import user_id
@@ -91,13 +92,26 @@ def redis_url(session_redis_url):
     return session_redis_url
 
 
-@pytest.fixture
-def app(settings, clean_db, clock, redis_url):
+@pytest.fixture(scope="session")
+def built_app(settings, sql_engine, session_redis_url):
+    """The web app, built once per test process: its routes and OpenAPI document take longer to build than
+    most tests take to run. The `app` fixture gives it each test's own engine dependencies."""
     from app import create_app
-    application = create_app(settings, clock=clock)
+    application = create_app(settings)
     application.config["TESTING"] = True
-    demo.load(application.extensions["gridflow"])
     return application
+
+
+@pytest.fixture
+def app(built_app, settings, clean_db, clock, redis_url):
+    """The web app on a fresh database with the demo loaded, on the test's clock: what create_app builds,
+    with the engine dependencies made for this test (as create_app makes them, over the app's own engine)."""
+    built = bootstrap.build(settings, CATALOGUE, sql_engine=built_app.extensions["gridflow"].sessions.kw["bind"],
+                            clock=clock, migrate=False)
+    metrics.watch(built.sessions)  # as serving.register does for the app's first ones
+    built_app.extensions["gridflow"] = built
+    demo.load(built)
+    return built_app
 
 
 @pytest.fixture
