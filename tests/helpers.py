@@ -11,11 +11,12 @@ from engine.store.model import Case, Deadline, SupervisionOrder, Task, TimelineE
 
 @contextmanager
 def statements(deps):
-    """The statements sent to the database meanwhile, BEGIN included: a list that grows by one each."""
+    """The statements sent to the database meanwhile, BEGIN included: a list of their texts that grows by one
+    each."""
     seen, engine = [], deps.sessions.kw["bind"]
 
-    def count(*_):
-        seen.append(1)
+    def count(_connection, _cursor, statement, *_):
+        seen.append(statement)
     event.listen(engine, "before_cursor_execute", count)
     try:
         yield seen

@@ -1,7 +1,7 @@
 """In-app notices: who hears of a case's warning, breach or supervision order, and their list of notices."""
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.deps import Deps
@@ -15,9 +15,9 @@ def notify(session: Session, case: Case, kind: str, message: str, now: datetime)
     """The assignees of the case's open tasks and the supervisors over the case's town."""
     people = {t.assignee_id for t in case_rows.of(session, case.id).open_tasks() if t.assignee_id is not None}
     people |= _supervisors_over(session, session.get(Grid, case.grid_id))
-    if people:  # inserted now, in one statement that asks no ids back
-        session.execute(insert(Notification), [{"user_id": user_id, "case_id": case.id, "kind": kind,
-                                                "message": message, "created_at": now} for user_id in sorted(people)])
+    case_rows.insert_at_commit(session, Notification, [  # with the transaction's other notices, asking no ids
+        {"user_id": user_id, "case_id": case.id, "kind": kind, "message": message, "created_at": now}
+        for user_id in sorted(people)])
 
 
 def list_notifications(deps: Deps, user: User, unread_only: bool = False) -> list[dict]:

@@ -145,9 +145,7 @@ def _move_responsibility(session, case, task: Task, now, escalation: dict | None
 def _sync_timers(session, rows, case, step: Step, now) -> list[Deadline]:
     pending = {d.key: d for d in rows.pending(kind="timer")}
     wanted = {keys.timer(t.task_id): t for t in step.timers}
-    for key, deadline in pending.items():
-        if key not in wanted:
-            deadline.cancelled_at = now
+    case_rows.cancel(session, [deadline for key, deadline in pending.items() if key not in wanted], now)
     created = []
     for key, timer in wanted.items():
         if key in pending:

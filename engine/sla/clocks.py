@@ -185,8 +185,7 @@ def _schedule(session, clock, cal) -> list[Deadline]:
 
 
 def _cancel_pending(session, clock, now) -> None:
-    for deadline in case_rows.of(session, clock.case_id).pending(clock=clock):
-        deadline.cancelled_at = now
+    case_rows.cancel(session, case_rows.of(session, clock.case_id).pending(clock=clock), now)
 
 
 def standing(clock: SlaClock, now: datetime, cal: BusinessCalendar) -> dict:

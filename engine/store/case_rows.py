@@ -14,13 +14,16 @@ has fired). Rows change state in place (a task completed, a deadline fired), so 
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, insert, or_, select
+from sqlalchemy import bindparam, false, insert, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.store.model import Deadline, SlaClock, Task, column_values
 
 KEY = "case_rows"  # session.info: case id -> CaseRows
 NEW_DEADLINES = "new_deadlines"  # session.info: deadlines made in this transaction, inserted at its commit
+NEW_ROWS = "new_rows"  # session.info: table -> rows nothing reads back in this transaction, inserted at its commit
+CANCELLED = "cancelled"  # session.info: stored deadline id -> when this transaction cancelled it, written at commit
 WHOLE_CASE = "case"  # the step name of the whole case's clock (engine/sla/clocks.py)
 TRACKED = {Task: "tasks", SlaClock: "clocks", Deadline: "deadlines"}  # row type -> its list in CaseRows
 
@@ -114,7 +117,7 @@ def write_now(session: Session, new: list) -> list:
 
 def add_deadlines(session: Session, deadlines: list[Deadline]) -> list[Deadline]:
     """New deadlines of cases: they join their case's rows now and go into the database at the commit, all in
-    one executemany that asks no ids back (`write_deadlines`): nothing needs them, the scheduler wakes a worker
+    one executemany that asks no ids back (`write_new`): nothing needs them, the scheduler wakes a worker
     by due time, and a multi-row INSERT ... RETURNING cost several times as much. Until then they are objects
     outside the session, changed in place like the held rows (a deadline made and cancelled in one step goes
     in cancelled)."""
@@ -126,11 +129,40 @@ def add_deadlines(session: Session, deadlines: list[Deadline]) -> list[Deadline]
     return deadlines
 
 
-def write_deadlines(session: Session) -> None:
-    """before_commit: insert the transaction's new deadlines."""
+def insert_at_commit(session: Session, model, rows: list[dict]) -> None:
+    """Rows that nothing in the transaction reads back (a case's notices): inserted at the commit, one
+    executemany a table for the whole transaction (a batch of firings), not one statement a step."""
+    session.info.setdefault(NEW_ROWS, {}).setdefault(model.__table__, []).extend(rows)
+
+
+def cancel(session: Session, deadlines: list[Deadline], now) -> None:
+    """Cancel deadlines: in memory now, in the database at the commit, all of the transaction's in one
+    executemany. Left to the flush, a batch of breaches sent one UPDATE a deadline: the ORM batches the UPDATEs
+    of rows that change the same columns only while they come one after another in id order, and each breach
+    fires one deadline and cancels the next of its clock."""
+    cancelled = session.info.setdefault(CANCELLED, {})
+    for deadline in deadlines:
+        if deadline.id is None:  # made in this transaction: it goes in cancelled
+            deadline.cancelled_at = now
+        else:
+            set_committed_value(deadline, "cancelled_at", now)  # as stored, once the commit has written it
+            cancelled[deadline.id] = now
+
+
+def write_new(session: Session) -> None:
+    """before_commit: insert the transaction's new deadlines and the rows kept for its commit; write its
+    cancellations."""
     new = session.info.pop(NEW_DEADLINES, None)
     if new:
         session.execute(insert(Deadline.__table__), [column_values(d) for d in new])
+    for table, rows in session.info.pop(NEW_ROWS, {}).items():
+        session.execute(insert(table), rows)
+    cancelled = session.info.pop(CANCELLED, None)
+    if cancelled:
+        table = Deadline.__table__
+        session.execute(update(table).where(table.c.id == bindparam("cancelled_id"))
+                        .values(cancelled_at=bindparam("at")),
+                        [{"cancelled_id": i, "at": at} for i, at in cancelled.items()])
 
 
 def added(session: Session, instance) -> None:
@@ -146,11 +178,17 @@ def forget(session: Session, transaction) -> None:
     if transaction.parent is None:  # a flush's or a savepoint's end is not the transaction's
         session.info.pop(KEY, None)
         session.info.pop(NEW_DEADLINES, None)
+        session.info.pop(NEW_ROWS, None)
+        session.info.pop(CANCELLED, None)
 
 
 def forget_rolled_back(session: Session, transaction) -> None:
     """after_soft_rollback (a savepoint's too): rows added since may be gone; read again when next asked. New
-    deadlines go with a rolled-back transaction, but not with a savepoint (none is made inside one)."""
+    deadlines, rows kept for the commit and cancellations go with a rolled-back transaction, but not with a
+    savepoint (none is made inside one)."""
     session.info.pop(KEY, None)
     if not transaction.nested:
         session.info.pop(NEW_DEADLINES, None)
+        session.info.pop(NEW_ROWS, None)
+        session.info.pop(CANCELLED, None)
+        session.info.pop(CANCELLED, None)

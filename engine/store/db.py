@@ -106,9 +106,9 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
 
 def _write_pending(session) -> None:
     """What a transaction keeps aside until its commit: its timeline events (and their webhook events), its new
-    deadlines."""
+    deadlines and notices."""
     outbox.collect_events(session, timeline.write_pending(session))
-    case_rows.write_deadlines(session)
+    case_rows.write_new(session)
 
 
 HELD = "held"  # session.info: the grids and SLA clocks this transaction has loaded

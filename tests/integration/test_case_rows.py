@@ -1,11 +1,11 @@
 """A case's tasks, clocks and deadlines, read once per transaction and kept in step with what the step adds."""
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.cases import services
 from engine.store import case_rows
-from engine.store.model import Deadline, SlaClock, Task
+from engine.store.model import Deadline, Notification, SlaClock, Task
 from tests.helpers import statements, user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里纠纷", severity="medium")
@@ -69,3 +69,44 @@ def test_a_rolled_back_savepoint_makes_the_rows_read_again(deps, clock):
             session.add(Deadline(case_id=case_id, key="extra", kind="timer", name="x", due_at=clock.now()))
             savepoint.rollback()
         assert "extra" not in {d.key for d in case_rows.of(session, case_id).pending()}
+
+
+def test_cancellations_and_notices_of_many_cases_go_in_at_the_commit_one_statement_each(deps, clock):
+    cases, leader = _filed(deps, clock, 3), user_id(deps, "leader")
+    with deps.uow() as uow:
+        session = uow.session
+        case_rows.load(session, cases)
+        cancelled = [d for case_id in cases for d in case_rows.of(session, case_id).pending(kind="warning")]
+        case_rows.cancel(session, cancelled, clock.now())
+        for case_id in cases:
+            case_rows.insert_at_commit(session, Notification, [{"user_id": leader, "case_id": case_id,
+                                                                "kind": "sla_warning", "message": "将超时",
+                                                                "created_at": clock.now()}])
+        assert all(d.cancelled_at == clock.now() for d in cancelled)
+        assert not any(d in case_rows.of(session, d.case_id).pending() for d in cancelled)
+        with statements(deps) as seen:
+            uow.commit()
+        assert sum(s.startswith(("UPDATE deadlines", "INSERT INTO notifications")) for s in seen) == 2
+    with deps.uow() as uow:
+        ids = [d.id for d in cancelled]
+        assert uow.session.scalar(select(func.count()).select_from(Deadline).where(
+            Deadline.id.in_(ids), Deadline.cancelled_at.is_not(None))) == len(ids) >= 3
+        assert uow.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.case_id.in_(cases))) == 3
+
+
+def test_a_rolled_back_transaction_forgets_its_cancellations_and_notices(deps, clock):
+    (case_id,), leader = _filed(deps, clock), user_id(deps, "leader")
+    with deps.uow() as uow:
+        session = uow.session
+        warning = case_rows.of(session, case_id).pending(kind="warning")[0]
+        case_rows.cancel(session, [warning], clock.now())
+        case_rows.insert_at_commit(session, Notification, [{"user_id": leader, "case_id": case_id,
+                                                            "kind": "sla_warning", "message": "将超时",
+                                                            "created_at": clock.now()}])
+        session.rollback()
+        assert warning.cancelled_at is None  # read again as stored
+        uow.commit()
+    with deps.uow() as uow:
+        assert uow.session.get(Deadline, warning.id).cancelled_at is None
+        assert uow.session.scalar(select(func.count()).select_from(Notification)) == 0
