@@ -20,7 +20,7 @@ class UnitOfWork:
 
     def __enter__(self):
         self.session = self._sessions()
-        self._after_commit, self._after_rollback = [], []
+        self._after_commit, self._after_rollback, self._due = [], [], {}
         return self
 
     def __exit__(self, *exc):
@@ -37,10 +37,16 @@ class UnitOfWork:
         self._after_commit.append(action)
 
     def schedule_after_commit(self, scheduler, deadlines) -> None:
-        """Have the scheduler wake a worker at the due times of `deadlines` once the transaction is committed."""
+        """Have the scheduler wake a worker at the due times of `deadlines` once the transaction is committed.
+        The transaction's due times go to the scheduler together, so a second is scheduled once however many
+        steps have deadlines in it (a batch of 20 breaches scheduled 100 seconds, one call a breach)."""
         due_times = [d.due_at for d in deadlines]
-        if due_times:
-            self.after_commit(lambda: scheduler.schedule(due_times))
+        if not due_times:
+            return
+        if id(scheduler) not in self._due:
+            pending = self._due[id(scheduler)] = []
+            self.after_commit(lambda: scheduler.schedule(pending))
+        self._due[id(scheduler)].extend(due_times)
 
     def after_rollback(self, action) -> None:
         """Run `action()` (in a transaction of its own) if this unit of work ends without committing."""
@@ -51,7 +57,7 @@ class UnitOfWork:
             self.session.commit()
         except StaleDataError as exc:
             raise ConflictError("the case was changed by someone else at the same time; try again") from exc
-        actions, self._after_commit, self._after_rollback = self._after_commit, [], []
+        actions, self._after_commit, self._after_rollback, self._due = self._after_commit, [], [], {}
         wake = getattr(self._webhooks, "wake_webhooks", None)
         if self.session.info.pop(outbox.WRITTEN, False) and wake is not None:
             actions.append(wake)

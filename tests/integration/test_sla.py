@@ -91,6 +91,20 @@ def test_an_untouched_dispute_breaches_on_the_right_minute_with_a_supervision_or
     assert new_clock.started_at == breach.due_at and new_clock.due_at > breach.due_at
 
 
+def test_a_batch_of_breaches_schedules_its_new_deadlines_in_one_call_after_its_commit(deps, clock):
+    clock.set(local(2026, 11, 30, 9, 0))
+    cases = [services.file_case(deps, user_id(deps, "worker"), DISPUTE) for _ in range(3)]
+    breaches = [breach_of(deps, case_id, "register_case") for case_id in cases]
+    before = {d.id for case_id in cases for d in pending(deps, case_id)}
+    calls = []
+    deps.scheduler.schedule = lambda due_times: calls.append(list(due_times))
+    clock.set(breaches[0].due_at)
+    assert firing.fire_deadlines(deps, [b.id for b in breaches]) == {"fired": 3}
+    made = [d.due_at for case_id in cases for d in pending(deps, case_id) if d.id not in before]
+    assert len(made) >= 3 * 2  # each escalation's order and new clock
+    assert len(calls) == 1 and sorted(calls[0]) == sorted(made)
+
+
 def test_a_warning_notifies_the_supervisors_once_and_after_downtime_only_the_latest_speaks(deps, clock):
     clock.set(local(2026, 11, 30, 9, 0))
     case_id = services.file_case(deps, user_id(deps, "worker"), DISPUTE)
