@@ -1,6 +1,7 @@
 """Who may see and act on what, by role, grid subtree and department; used by services and views."""
 from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 
 from engine.errors import ConflictError, NotFoundError, PermissionDenied
 from engine.store.model import Case, Grid, Task, User
@@ -24,7 +25,9 @@ def user_grid_path(session: Session, user: User) -> str | None:
         return None
     paths = session.info.setdefault("grid_paths", {})
     if user.grid_id not in paths:
-        paths[user.grid_id] = session.scalar(select(Grid.path).where(Grid.id == user.grid_id))
+        held = session.identity_map.get(identity_key(Grid, user.grid_id))  # a filing has read it already
+        paths[user.grid_id] = held.path if held is not None else session.scalar(
+            select(Grid.path).where(Grid.id == user.grid_id))
     return paths[user.grid_id]
 
 

@@ -24,10 +24,16 @@ def by_code(session: Session, code: str) -> Grid:
 
 
 def ancestor_at(session: Session, grid: Grid, level: int) -> Grid:
-    """The grid's ancestor at `level`, or the grid itself when it sits at or above that level."""
+    """The grid's ancestor at `level`, or the grid itself when it sits at or above that level. The first one
+    asked reads all the grid's ancestors at once: a step climbs to several (a filing to its town for the case
+    number and to its level-2 grid for the first task)."""
     if level >= grid.level:
         return grid
-    return by_code(session, path_codes(grid)[level])
+    code, known = path_codes(grid)[level], session.info.setdefault("grids_by_code", {})
+    if code not in known:
+        known.update((g.code, g) for g in session.scalars(select(Grid).where(
+            Grid.code.in_(path_codes(grid)[:grid.level]))))
+    return by_code(session, code)
 
 
 def town_of(session: Session, grid: Grid) -> Grid:

@@ -23,7 +23,7 @@ BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
     # (engine/store/outbox.py); the indicators' rollup adds none: the worker folds the changed cases in batches
     # (engine/indicators/rollup.py); a step reads its case's tasks, clocks and deadlines once
     # (engine/store/case_rows.py)
-    "file a dispute": 17,  # 17 / 15
+    "file a dispute": 15,  # 15 / 13
     "claim a task": 11,  # 11 / 10
     "register it": 21,  # 21 / 20
     "a breach escalates it": 23,  # 23 / 22
