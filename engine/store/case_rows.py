@@ -24,6 +24,7 @@ KEY = "case_rows"  # session.info: case id -> CaseRows
 NEW_DEADLINES = "new_deadlines"  # session.info: deadlines made in this transaction, inserted at its commit
 NEW_ROWS = "new_rows"  # session.info: table -> rows nothing reads back in this transaction, inserted at its commit
 CANCELLED = "cancelled"  # session.info: stored deadline id -> when this transaction cancelled it, written at commit
+AT_COMMIT = (NEW_DEADLINES, NEW_ROWS, CANCELLED)  # what write_new writes at the commit and a rollback forgets
 WHOLE_CASE = "case"  # the step name of the whole case's clock (engine/sla/clocks.py)
 TRACKED = {Task: "tasks", SlaClock: "clocks", Deadline: "deadlines"}  # row type -> its list in CaseRows
 
@@ -176,10 +177,8 @@ def added(session: Session, instance) -> None:
 def forget(session: Session, transaction) -> None:
     """after_transaction_end: the transaction's rows are read again in the next one."""
     if transaction.parent is None:  # a flush's or a savepoint's end is not the transaction's
-        session.info.pop(KEY, None)
-        session.info.pop(NEW_DEADLINES, None)
-        session.info.pop(NEW_ROWS, None)
-        session.info.pop(CANCELLED, None)
+        for key in (KEY, *AT_COMMIT):
+            session.info.pop(key, None)
 
 
 def forget_rolled_back(session: Session, transaction) -> None:
@@ -188,7 +187,5 @@ def forget_rolled_back(session: Session, transaction) -> None:
     savepoint (none is made inside one)."""
     session.info.pop(KEY, None)
     if not transaction.nested:
-        session.info.pop(NEW_DEADLINES, None)
-        session.info.pop(NEW_ROWS, None)
-        session.info.pop(CANCELLED, None)
-        session.info.pop(CANCELLED, None)
+        for key in AT_COMMIT:
+            session.info.pop(key, None)

@@ -106,7 +106,7 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
 
 def _write_pending(session) -> None:
     """What a transaction keeps aside until its commit: its timeline events (and their webhook events), its new
-    deadlines and notices."""
+    deadlines, notices and cancelled deadlines."""
     outbox.collect_events(session, timeline.write_pending(session))
     case_rows.write_new(session)
 
