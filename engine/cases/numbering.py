@@ -2,7 +2,6 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -11,12 +10,13 @@ from engine.store.model import CaseCounter
 
 
 def next_number(session: Session, town_code: str, now: datetime, tz: str) -> str:
-    """Take the next number for the town and local day, atomically."""
+    """Take the next number for the town and local day, atomically: one upsert that starts the day's counter at 1
+    or adds 1 to it, holding the counter's row until the transaction ends."""
     prefix = f"{town_code}-{now.astimezone(ZoneInfo(tz)):%Y%m%d}"
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(CaseCounter).values(prefix=prefix, last=0).on_conflict_do_nothing())
     last = session.scalar(
-        update(CaseCounter).where(CaseCounter.prefix == prefix)
-        .values(last=CaseCounter.last + 1).returning(CaseCounter.last)
+        insert(CaseCounter).values(prefix=prefix, last=1)
+        .on_conflict_do_update(index_elements=[CaseCounter.prefix], set_={"last": CaseCounter.last + 1})
+        .returning(CaseCounter.last)
     )
     return f"{prefix}-{last:04d}"

@@ -14,7 +14,7 @@ from engine.people import access
 from engine.places import grid as grids
 from engine.process import runner, versions
 from engine.process.catalogue import SEVERITIES, CaseType, clean_form
-from engine.store import timeline
+from engine.store import case_rows, timeline
 from engine.store.model import Case, Grid, Task, User
 
 
@@ -127,7 +127,7 @@ def complete_task(deps: Deps, actor_id: int, task_id: str, data: dict, attachmen
     """Finish a task with its form data and attachments as evidence; the process moves on. Returns the case id."""
     with deps.uow() as uow:
         session, now = uow.session, deps.clock.now()
-        actor, task, case = locked_task(session, actor_id, task_id)
+        actor, task, case = locked_task(session, actor_id, task_id, with_rows=True)
         access.check_can_act(session, actor, task)
         case_type = _case_type(deps, case.type)
         cleaned = clean_form(case_type.form(task.name), data)
@@ -235,17 +235,15 @@ def _place(deps: Deps, session: Session, actor: User, new: NewCase) -> Grid:
     return place
 
 
-def locked_task(session: Session, actor_id: int, task_id: str):
-    """The acting user, the task and its case locked, for a use case that changes an open or claimed task."""
+def locked_task(session: Session, actor_id: int, task_id: str, *, with_rows: bool = False):
+    """The acting user, the task and its case locked, for a use case that changes an open or claimed task.
+    `with_rows` reads the case's rows first (`case_rows`), for a step that runs the process: an open task is
+    one of them, so it is not read twice."""
     actor = access.actor(session, actor_id)
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFoundError(f"task {task_id} not found")
-    try:
-        case = access.load_visible_case(session, actor, task.case_id, lock=True)
-    except NotFoundError:
-        raise NotFoundError(f"task {task_id} not found") from None  # the same answer as for no such task
-    session.refresh(task)
+    case = access.lock_case_of_task(session, actor, task_id)  # no such task reads as out of scope: not found
+    if with_rows:
+        case_rows.of(session, case.id)
+    task = session.get(Task, task_id)  # read after the lock: as the last writer of the case left it
     if not task.is_open:
         raise ConflictError(f"the task is already {task.status}")
     return actor, task, case

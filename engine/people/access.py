@@ -1,7 +1,6 @@
 """Who may see and act on what, by role, grid subtree and department; used by services and views."""
 from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.util import identity_key
 
 from engine.errors import ConflictError, NotFoundError, PermissionDenied
 from engine.store.model import Case, Grid, Task, User
@@ -20,15 +19,9 @@ def actor(session: Session, actor_id: int) -> User:
 
 
 def user_grid_path(session: Session, user: User) -> str | None:
-    """The path of the user's grid; read once per session (a use case asks it several times)."""
-    if not user.grid_id:
-        return None
-    paths = session.info.setdefault("grid_paths", {})
-    if user.grid_id not in paths:
-        held = session.identity_map.get(identity_key(Grid, user.grid_id))  # a filing has read it already
-        paths[user.grid_id] = held.path if held is not None else session.scalar(
-            select(Grid.path).where(Grid.id == user.grid_id))
-    return paths[user.grid_id]
+    """The path of the user's grid, whose row the transaction keeps: a step often reads it again (a leader's
+    grid is the grid of the tasks they take)."""
+    return session.get(Grid, user.grid_id).path if user.grid_id else None
 
 
 def subtree_ids(session: Session, path: str) -> list[int]:
@@ -60,14 +53,25 @@ def load_visible_case(session: Session, user: User, case_id: int, lock: bool = F
     The rules of `visible_cases`, decided on the one case: read with whether a task of it is the user's or
     their department's, then by reporter and by the case's grid path in Python (the grid is looked up by id,
     and the transaction keeps it), instead of a clause listing every grid of the user's subtree."""
+    return _load_visible(session, user, Case.id == case_id, lock, f"case {case_id} not found")
+
+
+def lock_case_of_task(session: Session, user: User, task_id: str) -> Case:
+    """The case of a task, locked, if `user` may see it; found by the task in the same statement, so the task
+    itself can be read once, after the lock, as the case's writer left it."""
+    of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+    return _load_visible(session, user, Case.id == of_task, True, f"task {task_id} not found")
+
+
+def _load_visible(session: Session, user: User, which, lock: bool, missing: str) -> Case:
     other = aliased(Task)
     mine = [other.assignee_id == user.id] + ([other.department_id == user.department_id] if user.department_id else [])
-    query = select(Case, exists().where(other.case_id == Case.id, or_(*mine))).where(Case.id == case_id)
+    query = select(Case, exists().where(other.case_id == Case.id, or_(*mine))).where(which)
     if lock:
         query = query.with_for_update(of=Case)
     found = session.execute(query).first()
     if found is None or not _sees(session, user, *found):
-        raise NotFoundError(f"case {case_id} not found")
+        raise NotFoundError(missing)
     return found[0]
 
 

@@ -9,7 +9,7 @@ from engine.deadlines import firing
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from engine.store import timeline
 from engine.store.model import Case, Deadline, Grid, Task, TimelineEvent
-from tests.helpers import open_task, timer_deadline, user_id
+from tests.helpers import open_task, race, timer_deadline, user_id
 
 DISPUTE = services.NewCase(type="dispute", title="邻里噪音纠纷", description="楼上装修噪音", severity="medium")
 REGISTER_LOW = {"decision": "valid", "risk": "low", "violence": False}
@@ -45,6 +45,14 @@ def test_filing_numbers_the_case_by_town_and_day_and_opens_registration_for_the_
     with deps.uow() as uow:
         assert uow.session.get(Grid, task.grid_id).code == "350583106201-06"
     assert (task.candidate_role, task.status, task.title) == ("grid_leader", "open", "立案登记")
+
+
+def test_filings_at_once_in_one_town_take_consecutive_numbers_none_twice(deps):
+    first = file(deps)
+    filed = race(*[lambda: file(deps)] * 4)
+    assert all(isinstance(case_id, int) for case_id in filed), filed
+    numbers = sorted(load_case(deps, case_id).number for case_id in [first, *filed])
+    assert numbers == [f"350583106-20261130-{n:04d}" for n in range(1, 6)]
 
 
 def test_a_dispute_walks_from_filing_through_village_mediation_to_closed(deps):

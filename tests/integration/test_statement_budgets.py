@@ -23,9 +23,9 @@ BUDGETS = {  # use case -> statements at most (measured: SQLite / PostgreSQL)
     # (engine/store/outbox.py); the indicators' rollup adds none: the worker folds the changed cases in batches
     # (engine/indicators/rollup.py); a step reads its case's tasks, clocks and deadlines once
     # (engine/store/case_rows.py)
-    "file a dispute": 15,  # 15 / 13
-    "claim a task": 11,  # 11 / 10
-    "register it": 21,  # 21 / 20
+    "file a dispute": 14,  # 14 / 12 (the case number is one upsert)
+    "claim a task": 9,  # 9 / 8 (the case locked by the task's id; the task read once, after the lock)
+    "register it": 19,  # 19 / 18 (and the leader's grid, read for their grid path, is the task's)
     "a breach escalates it": 23,  # 23 / 22
     "a leader's inbox": 4,  # 4 / 3
     "a case's page for its reporter": 6,  # 6 / 5 (both grids in one read; the reporter is the viewer)
