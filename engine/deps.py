@@ -78,3 +78,7 @@ class Deps:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.scheduler)
+
+    def read(self) -> UnitOfWork:
+        """A unit of work that only reads (see UnitOfWork): for views, searches and signing in by token."""
+        return UnitOfWork(self.sessions, read_only=True)

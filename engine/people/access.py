@@ -8,6 +8,8 @@ from engine.store.model import Case, Grid, Task, User
 ROLES = ("grid_worker", "grid_leader", "liaison", "supervisor", "admin")
 REPORTING_ROLES = ("grid_worker", "grid_leader", "admin")
 ASSIGNING_ROLES = ("supervisor", "grid_leader", "admin")
+OTHER_TASK = aliased(Task, name="other_task")  # a case's task in a subquery, never the task a query joins to;
+# made once: building an alias costs more than the statement it serves (its column collection, per call)
 
 
 def actor(session: Session, actor_id: int) -> User:
@@ -40,7 +42,7 @@ def visible_cases(session: Session, user: User):
     path = user_grid_path(session, user)
     if path and user.role in ("grid_worker", "grid_leader", "supervisor"):
         clauses.append(Case.grid_id.in_(subtree_ids(session, path)))
-    other = aliased(Task)  # never the task of a query this clause joins the case to
+    other = OTHER_TASK
     if user.department_id:
         clauses.append(Case.id.in_(select(other.case_id).where(other.department_id == user.department_id)))
     clauses.append(Case.id.in_(select(other.case_id).where(other.assignee_id == user.id)))
@@ -64,7 +66,7 @@ def lock_case_of_task(session: Session, user: User, task_id: str) -> Case:
 
 
 def _load_visible(session: Session, user: User, which, lock: bool, missing: str) -> Case:
-    other = aliased(Task)
+    other = OTHER_TASK
     mine = [other.assignee_id == user.id] + ([other.department_id == user.department_id] if user.department_id else [])
     query = select(Case, exists().where(other.case_id == Case.id, or_(*mine))).where(which)
     if lock:

@@ -133,7 +133,7 @@ def grant_token(deps: Deps, user_id: int, hours: int, name: str = "") -> IssuedT
 
 def user_for_token(deps: Deps, token: str) -> tuple[User, int]:
     """The active user a live token belongs to, and the token's id."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         row = session.execute(
             select(User, ApiToken.id).join(ApiToken, ApiToken.user_id == User.id)
@@ -147,7 +147,7 @@ def user_for_token(deps: Deps, token: str) -> tuple[User, int]:
 
 def list_tokens(deps: Deps, user_id: int) -> list[dict]:
     """The user's tokens that are neither revoked nor expired, newest first."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         tokens = uow.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
                                    ApiToken.expires_at > deps.clock.now())

@@ -53,7 +53,7 @@ def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created
     otherwise; with `counted`, each case says how much it counts (`counted`)."""
     order = CASE_SORTS[sort]
     _counted_so_far(deps, filters)
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         where, counted = case_where(deps, session, user, **filters)
         if cursor:
@@ -67,7 +67,7 @@ def find_cases(deps: Deps, user: User, *, limit: int = 50, sort: str = "-created
 def tally_cases(deps: Deps, user: User, **filters) -> tuple[int, float]:
     """How many cases the search finds, and with `counted` the sum of their amounts: the indicator's number."""
     _counted_so_far(deps, filters)
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         where, counted = case_where(deps, session, user, **filters)
         if counted is None or counted.counter is None:
@@ -157,8 +157,12 @@ def _case_filters(deps: Deps, session, *, type: str | None = None, grid: str | N
     return clauses
 
 
+PLACE, RESPONSIBLE, REPORTER = (aliased(Grid, name="place"), aliased(Grid, name="responsible"),
+                                aliased(User, name="reporter"))  # made once, as access.OTHER_TASK
+
+
 def _case_summaries(session, where: list, order: Sort, limit: int, extra: dict) -> list[dict]:
-    place, responsible, reporter = aliased(Grid), aliased(Grid), aliased(User)
+    place, responsible, reporter = PLACE, RESPONSIBLE, REPORTER
     next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.is_open)
                 .scalar_subquery())
     query = (select(Case.id, Case.number, Case.type, Case.title, Case.severity, Case.status, Case.outcome,

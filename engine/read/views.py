@@ -1,6 +1,7 @@
 """Read queries for the API: a case with its tasks and timeline, and task inboxes, within scope."""
 import json
 from dataclasses import asdict
+from functools import cache
 
 from sqlalchemy import and_, exists, func, select, union_all
 from sqlalchemy.orm import aliased
@@ -18,7 +19,7 @@ from engine.store.model import Case, Department, Grid, SlaClock, SupervisionOrde
 
 def case_detail(deps: Deps, user: User, case_id: int) -> dict:
     """A case as its viewer may see it: fields, open tasks and the whole timeline."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         case = access.load_visible_case(session, user, case_id)
         held = {g.id: g for g in session.scalars(select(Grid).where(  # both in one read
@@ -65,7 +66,7 @@ def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | No
     them passes, which for a grid leader whose few hundred tasks lie among a city's 100,000 meant tens of
     thousands of rows."""
     order = search.TASK_SORTS[sort]
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         common = [Task.status == status if status else Task.is_open, *search.task_filters(deps, session, **filters)]
         if cursor:
@@ -82,15 +83,18 @@ def list_tasks(deps: Deps, user: User, *, scope: str = "inbox", status: str | No
 
 def task_detail(deps: Deps, user: User, task_id: str) -> dict:
     """One task the user may see, with what they may do with it now."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         found = _tasks(deps, uow.session, (Task.id == task_id) & access.visible_tasks(uow.session, user))
         if not found:
             raise NotFoundError(f"task {task_id} not found")
         return {**found[0], "actions": access.task_actions(uow.session, user, uow.session.get(Task, task_id))}
 
 
+ASSIGNEE = aliased(User, name="assignee")  # made once, as access.OTHER_TASK
+
+
 def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)) -> list[dict]:
-    assignee = aliased(User)
+    assignee = ASSIGNEE
     supervised = exists().where(SupervisionOrder.case_id == Case.id, SupervisionOrder.status == "open")
     query = (select(Task, Case.number, Case.type, Case.title, Case.severity, Grid.code, Department.code,
                     assignee.username, supervised.label("supervised"))
@@ -106,14 +110,17 @@ def _tasks(deps, session, where, limit=None, order_by=(Task.created_at, Task.id)
          "assignee": username, "status": t.status, "created_at": t.created_at,
          "claimed_at": t.claimed_at, "completed_at": t.completed_at, "due_at": t.due_at,
          "case_type": case_type, "case_title": case_title, "severity": severity, "supervised": bool(open_order),
-         "form": [_field(f) for f in deps.catalogue[case_type].form(t.name)]}
+         "form": form_fields(deps.catalogue[case_type].form(t.name))}
         for t, number, case_type, case_title, severity, grid_code, dept, username, open_order in session.execute(query)
     ]
 
 
-def _field(f: FormField) -> dict:
-    condition = {"field": f.required_when[0], "values": list(f.required_when[1])} if f.required_when else None
-    return {**asdict(f), "required_when": condition}
+@cache
+def form_fields(form: tuple[FormField, ...]) -> list[dict]:
+    """A task's form as its readers see it, shaped once per form: every task of an inbox or a case carries it.
+    The answer is shared, so it is only read."""
+    return [{**asdict(f), "required_when": {"field": f.required_when[0], "values": list(f.required_when[1])}
+             if f.required_when else None} for f in form]
 
 
 def _clock(c: SlaClock) -> dict:
@@ -130,7 +137,7 @@ def _event(e: TimelineEvent) -> dict:
 
 def user_profile(deps: Deps, user_id: int) -> dict:
     """A user's name, role, grid and department."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         u = session.get(User, user_id)
         grid = session.get(Grid, u.grid_id) if u.grid_id else None
@@ -143,7 +150,7 @@ def user_profile(deps: Deps, user_id: int) -> dict:
 
 def grid_detail(deps: Deps, code: str) -> dict:
     """One grid with its parent, path, leader and polygon."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         grid = grids.by_code(session, code)
         leader = session.get(User, grid.leader_id) if grid.leader_id else None
@@ -156,7 +163,7 @@ def grid_detail(deps: Deps, code: str) -> dict:
 
 def grid_children(deps: Deps, parent_code: str | None) -> list[dict]:
     """The grids under `parent_code` (or the top grids), for pickers, with how many children each has."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         session = uow.session
         if parent_code:
             try:
@@ -178,14 +185,14 @@ def _grid(g: Grid) -> dict:
 
 def timeline_check(deps: Deps, user: User, case_id: int) -> dict:
     """Whether the case's timeline is intact, for a user who may see the case."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         access.load_visible_case(uow.session, user, case_id)
         return timeline_module.verify(uow.session, case_id)
 
 
 def case_timeline(deps: Deps, user: User, case_id: int) -> list[dict]:
     """Every event of a case, oldest first."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         access.load_visible_case(uow.session, user, case_id)
         return [_event(e) for e in uow.session.scalars(
             select(TimelineEvent).where(TimelineEvent.case_id == case_id).order_by(TimelineEvent.seq))]

@@ -60,9 +60,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+READING = "gridflow_reading"  # an execution option: the connection's transaction only reads
+READ_ONLY = "read_only"  # session.info: the session belongs to a reading unit of work
+
+
+def reading_options(engine: Engine) -> dict:
+    """Execution options for a unit of work that only reads (engine/store/unit_of_work.py): no transaction on
+    PostgreSQL, a deferred one on SQLite."""
+    return {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {READING: True}
+
+
 def _sqlite_begin_immediate(connection):
-    # One writer at a time, decided at BEGIN: a read-then-write never fails half way with "locked".
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # One writer at a time, decided at BEGIN: a read-then-write never fails half way with "locked". A reading
+    # transaction takes a snapshot instead and does not wait for the writer (WAL).
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READING) else "BEGIN IMMEDIATE")
 
 
 def _let_go_in_forked_children(engine: Engine) -> None:
@@ -92,6 +103,7 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     writes a transaction's timeline events and its webhook outbox (engine/store/outbox.py) when it commits."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
     event.listen(sessions, "before_commit", _write_pending)  # first: the outbox writes what it collects
+    event.listen(sessions, "before_flush", _refuse_writes)
     event.listen(sessions, "before_flush", outbox.collect)
     event.listen(sessions, "before_commit", outbox.write)
     event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
@@ -102,6 +114,12 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     event.listen(sessions, "after_soft_rollback", case_rows.forget_rolled_back)
     event.listen(sessions, "after_transaction_end", _let_go)
     return sessions
+
+
+def _refuse_writes(session, _context, _instances) -> None:
+    """A reading unit of work runs without a transaction on PostgreSQL: a write there would stay half done."""
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a reading unit of work may not write")
 
 
 def _write_pending(session) -> None:

@@ -5,22 +5,31 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConflictError
-from engine.store import outbox
+from engine.store import db, outbox
 
 log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
     """A session that rolls back unless committed, and runs side effects only after a commit (or, to record
-    a failure, after a rollback)."""
+    a failure, after a rollback).
 
-    def __init__(self, sessions: sessionmaker, webhooks=None):
+    A reading one (`read_only`) runs its queries without a transaction on PostgreSQL, where each statement sees
+    what was committed when it began, as it would inside a READ COMMITTED transaction, and saves the BEGIN and
+    ROLLBACK round trips; on SQLite it begins a deferred transaction, a snapshot that does not wait for the one
+    writer. It may not write: a flush of changes fails (`refuse_writes`) and it cannot commit."""
+
+    def __init__(self, sessions: sessionmaker, webhooks=None, read_only: bool = False):
         self._sessions = sessions
         self._webhooks = webhooks  # woken after a commit that wrote webhook deliveries (engine/store/outbox.py)
+        self._read_only = read_only
 
     def __enter__(self):
         self.session = self._sessions()
         self._after_commit, self._after_rollback, self._due = [], [], {}
+        if self._read_only:
+            self.session.info[db.READ_ONLY] = True
+            self.session.connection(execution_options=db.reading_options(self.session.get_bind()))
         return self
 
     def __exit__(self, *exc):
@@ -53,6 +62,8 @@ class UnitOfWork:
         self._after_rollback.append(action)
 
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a reading unit of work has nothing to commit")
         try:
             self.session.commit()
         except StaleDataError as exc:
