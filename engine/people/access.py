@@ -55,26 +55,45 @@ def load_visible_case(session: Session, user: User, case_id: int, lock: bool = F
     The rules of `visible_cases`, decided on the one case: read with whether a task of it is the user's or
     their department's, then by reporter and by the case's grid path in Python (the grid is looked up by id,
     and the transaction keeps it), instead of a clause listing every grid of the user's subtree."""
-    return _load_visible(session, user, Case.id == case_id, lock, f"case {case_id} not found")
+    return _load_visible(session, user, Case.id == case_id, lock, f"case {case_id} not found")[0]
+
+
+PLACE, RESPONSIBLE, REPORTER = (aliased(Grid, name="place"), aliased(Grid, name="responsible"),
+                                aliased(User, name="reporter"))
+
+
+def case_with_places(session: Session, user: User, case_id: int) -> tuple[Case, Grid, Grid, str]:
+    """A case `user` may see (as `load_visible_case`) with its grid, its responsible grid and its reporter's
+    username, read in the same statement: what a case's page shows of them. The grids join the transaction's
+    identity map, so deciding on the case's grid path reads nothing more."""
+    found = _load_visible(session, user, Case.id == case_id, False, f"case {case_id} not found",
+                          PLACE, RESPONSIBLE, REPORTER.username, joins=(
+                              (PLACE, PLACE.id == Case.grid_id),
+                              (RESPONSIBLE, RESPONSIBLE.id == Case.responsible_grid_id),
+                              (REPORTER, REPORTER.id == Case.reporter_id)))
+    return found[0], found[2], found[3], found[4]
 
 
 def lock_case_of_task(session: Session, user: User, task_id: str) -> Case:
     """The case of a task, locked, if `user` may see it; found by the task in the same statement, so the task
     itself can be read once, after the lock, as the case's writer left it."""
     of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-    return _load_visible(session, user, Case.id == of_task, True, f"task {task_id} not found")
+    return _load_visible(session, user, Case.id == of_task, True, f"task {task_id} not found")[0]
 
 
-def _load_visible(session: Session, user: User, which, lock: bool, missing: str) -> Case:
+def _load_visible(session: Session, user: User, which, lock: bool, missing: str, *columns, joins=()):
+    """(case, whether a task of it is the user's or their department's, *columns), if the user may see it."""
     other = OTHER_TASK
     mine = [other.assignee_id == user.id] + ([other.department_id == user.department_id] if user.department_id else [])
-    query = select(Case, exists().where(other.case_id == Case.id, or_(*mine))).where(which)
+    query = select(Case, exists().where(other.case_id == Case.id, or_(*mine)), *columns).where(which)
+    for target, onclause in joins:
+        query = query.join(target, onclause)
     if lock:
         query = query.with_for_update(of=Case)
     found = session.execute(query).first()
-    if found is None or not _sees(session, user, *found):
+    if found is None or not _sees(session, user, found[0], found[1]):
         raise NotFoundError(missing)
-    return found[0]
+    return found
 
 
 def _sees(session: Session, user: User, case: Case, by_task: bool) -> bool:

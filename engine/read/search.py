@@ -7,7 +7,6 @@ The grid filter means where the matter is: the case's grid (where it was reporte
 from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
 
 from engine.deps import Deps
 from engine.errors import ValidationError
@@ -157,12 +156,8 @@ def _case_filters(deps: Deps, session, *, type: str | None = None, grid: str | N
     return clauses
 
 
-PLACE, RESPONSIBLE, REPORTER = (aliased(Grid, name="place"), aliased(Grid, name="responsible"),
-                                aliased(User, name="reporter"))  # made once, as access.OTHER_TASK
-
-
 def _case_summaries(session, where: list, order: Sort, limit: int, extra: dict) -> list[dict]:
-    place, responsible, reporter = PLACE, RESPONSIBLE, REPORTER
+    place, responsible, reporter = access.PLACE, access.RESPONSIBLE, access.REPORTER
     next_due = (select(func.min(Task.due_at)).where(Task.case_id == Case.id, Task.is_open)
                 .scalar_subquery())
     query = (select(Case.id, Case.number, Case.type, Case.title, Case.severity, Case.status, Case.outcome,

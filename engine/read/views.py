@@ -21,10 +21,7 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
     """A case as its viewer may see it: fields, open tasks and the whole timeline."""
     with deps.read() as uow:
         session = uow.session
-        case = access.load_visible_case(session, user, case_id)
-        held = {g.id: g for g in session.scalars(select(Grid).where(  # both in one read
-            Grid.id.in_({case.grid_id, case.responsible_grid_id})))}
-        place, responsible = held[case.grid_id], held[case.responsible_grid_id]
+        case, place, responsible, reporter = access.case_with_places(session, user, case_id)
         tasks = _tasks(deps, session, (Task.case_id == case.id) & Task.is_open)
         events = session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case.id)
                                  .order_by(TimelineEvent.seq))
@@ -33,7 +30,7 @@ def case_detail(deps: Deps, user: User, case_id: int) -> dict:
             "description": case.description, "severity": case.severity, "status": case.status,
             "outcome": case.outcome, "grid_code": place.code, "grid_name": place.name,
             "responsible_grid_code": responsible.code, "responsible_level": case.responsible_level,
-            "reporter": user.username if case.reporter_id == user.id else session.get(User, case.reporter_id).username,
+            "reporter": reporter,
             "location": {"lat": case.lat, "lng": case.lng} if case.lat is not None else None,
             "created_at": case.created_at, "updated_at": case.updated_at, "closed_at": case.closed_at,
             "subcategory": case.subcategory,
