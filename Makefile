@@ -32,6 +32,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.steps
 	$(BIN)/python -m bench.grid
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.pages

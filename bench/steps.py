@@ -1,0 +1,135 @@
+"""What a step costs, counted rather than timed: Python function calls, SQL statements and (on PostgreSQL) libpq
+requests per filing, completion and inbox, through the services and through HTTP. The counts do not move with
+the machine's speed, so two commits can be compared on a noisy machine where their timings cannot.
+
+Run from the project root: python -m bench.steps [--cases N] [--database-url URL]
+"""
+import os
+
+os.environ.setdefault("PSYCOPG_IMPL", "python")  # libpq's calls are counted on its pure-Python binding
+
+import argparse  # noqa: E402 (the binding is chosen before psycopg is imported)
+import cProfile  # noqa: E402
+import pstats  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from collections import Counter  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import event, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from bench.throughput import ANSWERS, BENCH_TIMELINE_KEY, http_ops, reset  # noqa: E402
+from engine import bootstrap  # noqa: E402
+from engine.cases import services  # noqa: E402
+from engine.clock import SystemClock  # noqa: E402
+from engine.config import Settings  # noqa: E402
+from engine.deps import Deps, NullScheduler  # noqa: E402
+from engine.imports import demo  # noqa: E402
+from engine.process import runner  # noqa: E402
+from engine.read import views  # noqa: E402
+from engine.store import db, embedded_redis  # noqa: E402
+from engine.store.model import User  # noqa: E402
+from workflows import CATALOGUE  # noqa: E402
+
+LIBPQ_REQUESTS = ("exec_", "exec_params", "exec_prepared", "prepare", "send_query", "send_query_params",
+                  "send_prepare", "send_query_prepared")  # each one query or command sent to the server
+
+
+def count_libpq(counts: Counter) -> bool:
+    """Count every request psycopg hands to libpq; False when psycopg runs on its C binding (not counted)."""
+    from psycopg import pq
+    if pq.__impl__ != "python":
+        return False
+    for name in LIBPQ_REQUESTS:
+        setattr(pq.PGconn, name, _counted(getattr(pq.PGconn, name), counts))
+    return True
+
+
+def _counted(send, counts: Counter):
+    def counted(self, *args, **kwargs):
+        counts["libpq"] += 1
+        return send(self, *args, **kwargs)
+    return counted
+
+
+def measure(label: str, calls: list, counts: Counter, libpq: bool) -> None:
+    """Run the calls under cProfile and print the counts per call."""
+    counts.clear()
+    profile = cProfile.Profile()
+    profile.enable()
+    for call in calls:
+        call()
+    profile.disable()
+    n = len(calls)
+    print(f"{label:<48}{n:>5}{pstats.Stats(profile).total_calls / n:>16,.0f}{counts['statements'] / n:>12.1f}"
+          + (f"{counts['libpq'] / n:>16.1f}" if libpq else ""))
+
+
+def run(ops, counts: Counter, libpq: bool, layer: str, n: int) -> None:
+    """File n cases, list the leader's inbox, register the n cases, as one layer (services or HTTP)."""
+    file_case, inbox, complete = ops
+    for i in range(5):  # warm-up: the version deployed, the spec parsed, statements prepared
+        file_case(i)
+    measure(f"{layer}: file a dispute", [lambda i=i: file_case(i) for i in range(n)], counts, libpq)
+    measure(f"{layer}: a leader's inbox", [lambda: inbox("leader")] * 10, counts, libpq)
+    todo = [t for t in inbox("leader") if t["name"] == "register_case"][:n]
+    register = ANSWERS["register_case"][1]
+    measure(f"{layer}: register it", [lambda t=t: complete("leader", t["id"], register) for t in todo], counts,
+            libpq)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=30)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    if url.startswith("postgresql"):
+        db.create_database(url, "postgres")
+    engine = db.make_engine(url)
+    counts = Counter()
+    libpq = engine.dialect.name == "postgresql" and count_libpq(counts)
+    event.listen(engine.__class__, "before_cursor_execute", lambda *_: counts.update(["statements"]))
+    print("command: " + shlex.join(["python", "-m", "bench.steps", *sys.argv[1:]]))
+    print(f"database: {engine.dialect.name}; {args.cases} cases a part, after 5 not counted\n")
+    print(f"{'operation':<48}{'n':>5}{'function calls':>16}{'statements':>12}"
+          + (f"{'libpq requests':>16}" if libpq else ""))
+
+    reset(engine)
+    deps = Deps(sessions=db.make_session_factory(engine, BENCH_TIMELINE_KEY), catalogue=CATALOGUE,
+                clock=SystemClock(), scheduler=NullScheduler())
+    runner.use_clock(deps.clock)
+    demo.load(deps)
+    with deps.uow() as uow:
+        users = {u.username: u for u in uow.session.scalars(select(User))}
+    run((lambda i: services.file_case(deps, users["worker"].id, services.NewCase("dispute", f"纠纷 {i}",
+                                                                                 severity="low")),
+         lambda who: views.list_tasks(deps, users[who]).items,
+         lambda who, task_id, data: services.complete_task(deps, users[who].id, task_id, data)),
+        counts, libpq, "service", args.cases)
+
+    reset(engine)
+    settings = Settings(instance_path=tmp, database_url=url, redis_url=os.environ.get("REDIS_URL", ""))
+    settings = replace(settings, redis_url=bootstrap.redis_url(settings))
+    try:
+        app = create_app(settings)
+        app.extensions["gridflow"].scheduler = NullScheduler()
+        demo.load(app.extensions["gridflow"])
+        run(http_ops(app.test_client(), []), counts, libpq, "http", args.cases)
+    finally:
+        if not os.environ.get("REDIS_URL"):
+            embedded_redis.stop(tmp)
+    engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("\nStatements as SQLAlchemy sends them (on SQLite its BEGIN too); libpq requests are every query and command"
+          "\npsycopg sends, BEGIN, COMMIT, ROLLBACK and the pool's ping included (a prepared statement's first"
+          "\nuse on a connection is two). Function calls: all Python calls made, as cProfile counts them.")
+
+
+if __name__ == "__main__":
+    main()
