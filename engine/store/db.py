@@ -104,6 +104,7 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
     sessions = sessionmaker(bind=engine, expire_on_commit=False, info={"timeline_key": timeline_key})
     event.listen(sessions, "before_commit", _write_pending)  # first: the outbox writes what it collects
     event.listen(sessions, "before_flush", _refuse_writes)
+    event.listen(sessions, "do_orm_execute", _refuse_write_statements)
     event.listen(sessions, "before_flush", outbox.collect)
     event.listen(sessions, "before_commit", outbox.write)
     event.listen(sessions, "after_soft_rollback", _forget_unless_savepoint)
@@ -119,6 +120,12 @@ def make_session_factory(engine: Engine, timeline_key: bytes) -> sessionmaker:
 def _refuse_writes(session, _context, _instances) -> None:
     """A reading unit of work runs without a transaction on PostgreSQL: a write there would stay half done."""
     if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a reading unit of work may not write")
+
+
+def _refuse_write_statements(state) -> None:
+    """The same for an INSERT, UPDATE or DELETE statement sent through the session."""
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
         raise RuntimeError("a reading unit of work may not write")
 
 

@@ -3,7 +3,7 @@ and no way to write."""
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from engine.store.model import Holiday, User
 from tests.helpers import race
@@ -33,6 +33,9 @@ def test_a_read_may_not_write(deps):
             uow.session.flush()
         with pytest.raises(RuntimeError, match="nothing to commit"):
             uow.commit()
+    with deps.read() as uow:  # nor a statement that writes, which would be committed at once on PostgreSQL
+        with pytest.raises(RuntimeError, match="may not write"):
+            uow.session.execute(insert(Holiday).values(day=date(2026, 12, 31), kind="holiday", name="跨年"))
     assert holidays(deps) == 0
 
 
