@@ -16,24 +16,12 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from collections import Counter  # noqa: E402
-from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
-from app import create_app  # noqa: E402
-from bench.throughput import ANSWERS, BENCH_TIMELINE_KEY, http_ops, reset  # noqa: E402
-from engine import bootstrap  # noqa: E402
-from engine.cases import services  # noqa: E402
-from engine.clock import SystemClock  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.deps import Deps, NullScheduler  # noqa: E402
-from engine.imports import demo  # noqa: E402
-from engine.process import runner  # noqa: E402
-from engine.read import views  # noqa: E402
-from engine.store import db, embedded_redis  # noqa: E402
-from engine.store.model import User  # noqa: E402
-from workflows import CATALOGUE  # noqa: E402
+from bench.throughput import ANSWERS, bench_app, http_ops, service_ops  # noqa: E402
+from engine.store import db  # noqa: E402
 
 LIBPQ_REQUESTS = ("exec_", "exec_params", "exec_prepared", "prepare", "send_query", "send_query_params",
                   "send_prepare", "send_query_prepared")  # each one query or command sent to the server
@@ -100,30 +88,9 @@ def main() -> None:
     print(f"{'operation':<48}{'n':>5}{'function calls':>16}{'statements':>12}"
           + (f"{'libpq requests':>16}" if libpq else ""))
 
-    reset(engine)
-    deps = Deps(sessions=db.make_session_factory(engine, BENCH_TIMELINE_KEY), catalogue=CATALOGUE,
-                clock=SystemClock(), scheduler=NullScheduler())
-    runner.use_clock(deps.clock)
-    demo.load(deps)
-    with deps.uow() as uow:
-        users = {u.username: u for u in uow.session.scalars(select(User))}
-    run((lambda i: services.file_case(deps, users["worker"].id, services.NewCase("dispute", f"纠纷 {i}",
-                                                                                 severity="low")),
-         lambda who: views.list_tasks(deps, users[who]).items,
-         lambda who, task_id, data: services.complete_task(deps, users[who].id, task_id, data)),
-        counts, libpq, "service", args.cases)
-
-    reset(engine)
-    settings = Settings(instance_path=tmp, database_url=url, redis_url=os.environ.get("REDIS_URL", ""))
-    settings = replace(settings, redis_url=bootstrap.redis_url(settings))
-    try:
-        app = create_app(settings)
-        app.extensions["gridflow"].scheduler = NullScheduler()
-        demo.load(app.extensions["gridflow"])
+    run(service_ops(engine)[2], counts, libpq, "service", args.cases)
+    with bench_app(engine, tmp, url) as app:
         run(http_ops(app.test_client(), []), counts, libpq, "http", args.cases)
-    finally:
-        if not os.environ.get("REDIS_URL"):
-            embedded_redis.stop(tmp)
     engine.dispose()
     shutil.rmtree(tmp, ignore_errors=True)
     print("\nStatements as SQLAlchemy sends them (on SQLite its BEGIN too); libpq requests are every query and command"

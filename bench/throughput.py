@@ -11,6 +11,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -187,8 +188,9 @@ def http_ops(client, token_ms: list):
             lambda who, task_id, data: call("POST", f"/api/v1/tasks/{task_id}/complete", who, {"data": data}))
 
 
-def service_part(engine, n: int) -> dict:
-    """engine.cases.services and engine.read.views on the real clock with a NullScheduler, from fresh tables."""
+def service_ops(engine):
+    """Fresh tables with the demo loaded; engine.cases.services and engine.read.views on the real clock with a
+    NullScheduler, as (deps, worker's id, (file, inbox, complete)) like http_ops'."""
     reset(engine)
     deps = Deps(sessions=db.make_session_factory(engine, BENCH_TIMELINE_KEY), catalogue=CATALOGUE,
                 clock=SystemClock(), scheduler=NullScheduler())
@@ -196,17 +198,17 @@ def service_part(engine, n: int) -> dict:
     demo.load(deps)
     with deps.uow() as uow:
         users = {u.username: u for u in uow.session.scalars(select(User))}
-    samples = measure((lambda i: services.file_case(deps, users["worker"].id,
-                                                    services.NewCase("dispute", f"邻里纠纷 {i}", severity="low")),
-                       lambda who: views.list_tasks(deps, users[who]).items,
-                       lambda who, task_id, data: services.complete_task(deps, users[who].id, task_id, data)),
-                      deps, n)
-    samples["statements"], samples["replay"] = replayed_filing(engine, deps, users["worker"].id, n)
-    return samples
+    return deps, users["worker"].id, (
+        lambda i: services.file_case(deps, users["worker"].id,
+                                     services.NewCase("dispute", f"邻里纠纷 {i}", severity="low")),
+        lambda who: views.list_tasks(deps, users[who]).items,
+        lambda who, task_id, data: services.complete_task(deps, users[who].id, task_id, data))
 
 
-def http_part(engine, tmp: Path, url: str, n: int) -> dict:
-    """The API through the Flask test client, its RQ scheduler swapped for a NullScheduler."""
+@contextmanager
+def bench_app(engine, tmp: Path, url: str):
+    """Fresh tables and the web app with the demo loaded, its RQ scheduler swapped for a NullScheduler; the
+    embedded Redis it may have started is stopped at the end."""
     reset(engine)
     settings = Settings(instance_path=tmp, database_url=url, redis_url=os.environ.get("REDIS_URL", ""))
     settings = replace(settings, redis_url=bootstrap.redis_url(settings))
@@ -214,12 +216,27 @@ def http_part(engine, tmp: Path, url: str, n: int) -> dict:
         app = create_app(settings)
         app.extensions["gridflow"].scheduler = NullScheduler()
         demo.load(app.extensions["gridflow"])
-        token_ms = []
-        samples = measure(http_ops(app.test_client(), token_ms), app.extensions["gridflow"], n)
+        yield app
     finally:
         if not os.environ.get("REDIS_URL"):
             embedded_redis.stop(tmp)
-    print(f"redis: {settings.redis_url}; the app's RQ scheduler was replaced by a NullScheduler after create_app")
+
+
+def service_part(engine, n: int) -> dict:
+    """The services' figures, and the driver alone on a filing's statements."""
+    deps, worker, ops = service_ops(engine)
+    samples = measure(ops, deps, n)
+    samples["statements"], samples["replay"] = replayed_filing(engine, deps, worker, n)
+    return samples
+
+
+def http_part(engine, tmp: Path, url: str, n: int) -> dict:
+    """The API through the Flask test client."""
+    with bench_app(engine, tmp, url) as app:
+        token_ms = []
+        samples = measure(http_ops(app.test_client(), token_ms), app.extensions["gridflow"], n)
+        print(f"redis: {app.config['GRIDFLOW_SETTINGS'].redis_url}; the app's RQ scheduler was replaced by a "
+              "NullScheduler after create_app")
     return {**samples, "token": token_ms}
 
 
