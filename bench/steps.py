@@ -8,20 +8,16 @@ import os
 
 os.environ.setdefault("PSYCOPG_IMPL", "python")  # libpq's calls are counted on its pure-Python binding
 
-import argparse  # noqa: E402 (the binding is chosen before psycopg is imported)
-import cProfile  # noqa: E402
+import cProfile  # noqa: E402 (the binding is chosen before psycopg is imported)
 import pstats  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 from collections import Counter  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from sqlalchemy import event  # noqa: E402
 
-from bench.throughput import ANSWERS, bench_app, http_ops, service_ops  # noqa: E402
-from engine.store import db  # noqa: E402
+from bench.throughput import ANSWERS, bench_app, bench_database, http_ops, service_ops  # noqa: E402
 
 LIBPQ_REQUESTS = ("exec_", "exec_params", "exec_prepared", "prepare", "send_query", "send_query_params",
                   "send_prepare", "send_query_prepared")  # each one query or command sent to the server
@@ -71,15 +67,7 @@ def run(ops, counts: Counter, libpq: bool, layer: str, n: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=30)
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
-    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    if url.startswith("postgresql"):
-        db.create_database(url, "postgres")
-    engine = db.make_engine(url)
+    args, tmp, url, engine = bench_database(__doc__.splitlines()[0], 30)
     counts = Counter()
     libpq = engine.dialect.name == "postgresql" and count_libpq(counts)
     event.listen(engine.__class__, "before_cursor_execute", lambda *_: counts.update(["statements"]))

@@ -269,18 +269,24 @@ def report(spiff: dict, inserts: list, service: dict, http: dict) -> None:
     row("http: POST /api/v1/auth/token (argon2)", http["token"], "tokens/s")
 
 
-def main() -> None:
-    """Measure the floors, the service layer and HTTP on one database, then print the table."""
-    began = time.perf_counter()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=200)
+def bench_database(description: str, cases: int):
+    """The command line's --cases and --database-url, a temp dir, and the engine of the database to measure on
+    (a fresh SQLite file in the temp dir unless a URL is given; a PostgreSQL database that is not there is made)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cases", type=int, default=cases)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     if url.startswith("postgresql"):
         db.create_database(url, "postgres")
-    engine = db.make_engine(url)
+    return args, tmp, url, db.make_engine(url)
+
+
+def main() -> None:
+    """Measure the floors, the service layer and HTTP on one database, then print the table."""
+    began = time.perf_counter()
+    args, tmp, url, engine = bench_database(__doc__.splitlines()[0], 200)
     print("command: " + shlex.join(["python", "-m", "bench.throughput", *sys.argv[1:]]))
     print(f"database: {engine.dialect.name} ({engine.url.render_as_string(hide_password=True)}); N = {args.cases} "
           f"cases, {args.cases * len(ANSWERS)} tasks; {WARMUP} warm-up cases per part, not counted")
